@@ -1,0 +1,148 @@
+import { xxh32 } from './checksum.js';
+import { KvError } from './errors.js';
+import { KvRecord, RecordType } from './record.js';
+
+/*
+ * Binary record codec. Wire format: see ../FORMAT.md. Every constant here is part of the
+ * on-disk format; changing one breaks every file ever written.
+ */
+export const RECORD_FORMAT_VERSION = 1;
+export const RECORD_HEADER_BYTES = 32;
+/** Seed of the record checksum ("kvRE"), so a record is never mistaken for another structure. */
+export const RECORD_CHECKSUM_SEED = 0x6b765245;
+const FLAG_TOMBSTONE = 0x01;
+const KNOWN_FLAGS = FLAG_TOMBSTONE;
+const TWO_32 = 2 ** 32;
+/** Largest high word of a u64 that still fits a safe integer (2^53 - 1). */
+const MAX_SAFE_HIGH = 0x1fffff;
+
+export interface RecordLimits {
+  /** Largest key in bytes. Default 65,536 (64 KiB). */
+  readonly maxKeyBytes: number;
+  /** Largest value in bytes. Default 16,777,216 (16 MiB). */
+  readonly maxValueBytes: number;
+}
+
+export const DEFAULT_RECORD_LIMITS: RecordLimits = Object.freeze({
+  maxKeyBytes: 64 * 1024,
+  maxValueBytes: 16 * 1024 * 1024,
+});
+
+export interface DecodedRecord {
+  record: KvRecord;
+  /** Bytes the record occupied, header included. */
+  size: number;
+}
+
+export function encodedSize(rec: KvRecord): number {
+  return RECORD_HEADER_BYTES + rec.key.length + rec.value.length;
+}
+
+/** Throws KV_TOO_LARGE when `rec` exceeds `limits`; writes nothing. */
+export function checkRecordLimits(rec: KvRecord, limits: RecordLimits = DEFAULT_RECORD_LIMITS): void {
+  if (rec.key.length > limits.maxKeyBytes) {
+    throw new KvError(
+      'KV_TOO_LARGE',
+      `key is ${rec.key.length} bytes, over the limit of ${limits.maxKeyBytes}; use a shorter key or raise maxKeyBytes`,
+    );
+  }
+  if (rec.value.length > limits.maxValueBytes) {
+    throw new KvError(
+      'KV_TOO_LARGE',
+      `value is ${rec.value.length} bytes, over the limit of ${limits.maxValueBytes}; split it or raise maxValueBytes`,
+    );
+  }
+}
+
+/**
+ * Writes `rec` at `offset` of `target` and returns the bytes written. The caller has checked
+ * limits and made room for `encodedSize(rec)` bytes.
+ */
+export function encodeRecordInto(rec: KvRecord, target: Uint8Array, offset: number): number {
+  const keyLen = rec.key.length;
+  const valueLen = rec.value.length;
+  const size = RECORD_HEADER_BYTES + keyLen + valueLen;
+  const view = new DataView(target.buffer, target.byteOffset + offset, size);
+  view.setUint8(4, RECORD_FORMAT_VERSION);
+  view.setUint8(5, rec.type);
+  view.setUint8(6, rec.tombstone ? FLAG_TOMBSTONE : 0);
+  view.setUint8(7, 0);
+  view.setUint32(8, rec.seq % TWO_32, true);
+  view.setUint32(12, Math.floor(rec.seq / TWO_32), true);
+  view.setUint32(16, rec.timestamp % TWO_32, true);
+  view.setUint32(20, Math.floor(rec.timestamp / TWO_32), true);
+  view.setUint32(24, keyLen, true);
+  view.setUint32(28, valueLen, true);
+  target.set(rec.key, offset + RECORD_HEADER_BYTES);
+  target.set(rec.value, offset + RECORD_HEADER_BYTES + keyLen);
+  const sum = xxh32(target.subarray(offset + 4, offset + size), RECORD_CHECKSUM_SEED);
+  view.setUint32(0, sum, true);
+  return size;
+}
+
+export function encodeRecord(rec: KvRecord, limits: RecordLimits = DEFAULT_RECORD_LIMITS): Uint8Array {
+  checkRecordLimits(rec, limits);
+  const out = new Uint8Array(encodedSize(rec));
+  encodeRecordInto(rec, out, 0);
+  return out;
+}
+
+function corrupt(offset: number, reason: string): KvError {
+  return new KvError('KV_CORRUPTION', `corrupt record at offset ${offset}: ${reason}`);
+}
+
+/**
+ * Decodes the record at `offset` of `bytes`. Lengths are bounded by `limits` and by the bytes
+ * present before anything is allocated, and the checksum is verified before the record is
+ * built, so corrupt input yields KV_CORRUPTION (with the offset and reason) and nothing else.
+ * The returned key and value are copies: `bytes` may be reused afterwards.
+ */
+export function decodeRecord(
+  bytes: Uint8Array,
+  offset = 0,
+  limits: RecordLimits = DEFAULT_RECORD_LIMITS,
+): DecodedRecord {
+  const available = bytes.length - offset;
+  if (available < RECORD_HEADER_BYTES) {
+    throw corrupt(offset, `${available} bytes left, a record header needs ${RECORD_HEADER_BYTES}`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, available);
+  const version = view.getUint8(4);
+  if (version !== RECORD_FORMAT_VERSION) throw corrupt(offset, `unknown format version ${version}`);
+  const type = view.getUint8(5);
+  if (!(type in RecordType)) throw corrupt(offset, `unknown record type ${type}`);
+  const flags = view.getUint8(6);
+  if ((flags & ~KNOWN_FLAGS) !== 0 || view.getUint8(7) !== 0) {
+    throw corrupt(offset, `unknown flag bits 0x${flags.toString(16)}`);
+  }
+  const seqHigh = view.getUint32(12, true);
+  const tsHigh = view.getUint32(20, true);
+  if (seqHigh > MAX_SAFE_HIGH || tsHigh > MAX_SAFE_HIGH) {
+    throw corrupt(offset, 'sequence number or timestamp beyond 2^53');
+  }
+  const keyLen = view.getUint32(24, true);
+  const valueLen = view.getUint32(28, true);
+  if (keyLen > limits.maxKeyBytes) throw corrupt(offset, `key length ${keyLen} over the limit ${limits.maxKeyBytes}`);
+  if (valueLen > limits.maxValueBytes) {
+    throw corrupt(offset, `value length ${valueLen} over the limit ${limits.maxValueBytes}`);
+  }
+  const size = RECORD_HEADER_BYTES + keyLen + valueLen;
+  if (size > available) throw corrupt(offset, `record of ${size} bytes runs past the end (${available} left)`);
+  const tombstone = (flags & FLAG_TOMBSTONE) !== 0;
+  if (tombstone && valueLen !== 0) throw corrupt(offset, 'tombstone with a value');
+  const expected = xxh32(bytes.subarray(offset + 4, offset + size), RECORD_CHECKSUM_SEED);
+  const stored = view.getUint32(0, true);
+  if (expected !== stored) {
+    throw corrupt(offset, `checksum mismatch (stored 0x${stored.toString(16)}, computed 0x${expected.toString(16)})`);
+  }
+  const keyStart = offset + RECORD_HEADER_BYTES;
+  const record = new KvRecord({
+    key: bytes.slice(keyStart, keyStart + keyLen),
+    value: bytes.slice(keyStart + keyLen, keyStart + keyLen + valueLen),
+    tombstone,
+    seq: seqHigh * TWO_32 + view.getUint32(8, true),
+    timestamp: tsHigh * TWO_32 + view.getUint32(16, true),
+    type,
+  });
+  return { record, size };
+}

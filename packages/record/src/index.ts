@@ -1,0 +1,17 @@
+export { bytesEqual, compareBytes, describe, toBytes } from './bytes.js';
+export { xxh32, xxh64 } from './checksum.js';
+export {
+  checkRecordLimits,
+  type DecodedRecord,
+  DEFAULT_RECORD_LIMITS,
+  decodeRecord,
+  encodedSize,
+  encodeRecord,
+  encodeRecordInto,
+  RECORD_CHECKSUM_SEED,
+  RECORD_FORMAT_VERSION,
+  RECORD_HEADER_BYTES,
+  type RecordLimits,
+} from './codec.js';
+export { ioError, isKvError, KvError, type KvErrorCode } from './errors.js';
+export { KvRecord, type KvRecordInit, RecordType } from './record.js';

@@ -15,3 +15,4 @@ export {
 } from './codec.js';
 export { ioError, isKvError, KvError, type KvErrorCode } from './errors.js';
 export { KvRecord, type KvRecordInit, RecordType } from './record.js';
+export { aboveLower, belowUpper, inRange, type KeyRange } from './range.js';

@@ -44,3 +44,16 @@ describe('bytes', () => {
     expect(compareBytes(toBytes('same'), toBytes('same'))).toBe(0);
   });
 });
+
+describe('KeyRange', async () => {
+  const { inRange } = await import('@kv/record');
+  const k = (s: string) => toBytes(s);
+  it('applies exclusive and inclusive bounds', () => {
+    expect(inRange(k('b'), { gt: k('a'), lt: k('c') })).toBe(true);
+    expect(inRange(k('a'), { gt: k('a') })).toBe(false);
+    expect(inRange(k('a'), { gte: k('a') })).toBe(true);
+    expect(inRange(k('c'), { lt: k('c') })).toBe(false);
+    expect(inRange(k('c'), { lte: k('c') })).toBe(true);
+    expect(inRange(k('anything'), {})).toBe(true);
+  });
+});

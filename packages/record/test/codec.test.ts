@@ -5,7 +5,7 @@ import {
   decodeRecord,
   encodeRecord,
   isKvError,
-  KvError,
+  type KvError,
   KvRecord,
   RECORD_HEADER_BYTES,
   RecordType,
@@ -31,8 +31,17 @@ function expectCorruption(fn: () => unknown, pattern?: RegExp): KvError {
 describe('record codec: golden bytes (FORMAT.md worked example)', () => {
   it('encodes the worked example to exactly these bytes', () => {
     expect(hex(encodeRecord(golden()))).toBe(
-      'daf415af' + '01' + '00' + '00' + '00' + '0100000000000000' + '0068e5cf8b010000' + '05000000' + '05000000' +
-        '4b65793031' + '56616c3031',
+      'daf415af' +
+        '01' +
+        '00' +
+        '00' +
+        '00' +
+        '0100000000000000' +
+        '0068e5cf8b010000' +
+        '05000000' +
+        '05000000' +
+        '4b65793031' +
+        '56616c3031',
     );
   });
 

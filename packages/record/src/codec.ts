@@ -137,8 +137,9 @@ export function decodeRecord(
   }
   const keyStart = offset + RECORD_HEADER_BYTES;
   const record = new KvRecord({
-    key: bytes.slice(keyStart, keyStart + keyLen),
-    value: bytes.slice(keyStart + keyLen, keyStart + keyLen + valueLen),
+    // new Uint8Array(view) copies; Buffer#slice would return a view into `bytes`.
+    key: new Uint8Array(bytes.subarray(keyStart, keyStart + keyLen)),
+    value: new Uint8Array(bytes.subarray(keyStart + keyLen, keyStart + keyLen + valueLen)),
     tombstone,
     seq: seqHigh * TWO_32 + view.getUint32(8, true),
     timestamp: tsHigh * TWO_32 + view.getUint32(16, true),

@@ -185,3 +185,13 @@ describe('record limits', () => {
     expectCorruption(() => decodeRecord(enc, 0, limits), /value length 8 over the limit 4/);
   });
 });
+
+describe('record codec: decoding from a Buffer', () => {
+  it('returns plain Uint8Array copies, not views into the Buffer', () => {
+    const buf = Buffer.from(encodeRecord(golden()));
+    const { record } = decodeRecord(buf);
+    expect(Buffer.isBuffer(record.key)).toBe(false);
+    buf.fill(0);
+    expect(record.keyString()).toBe('Key01');
+  });
+});

@@ -44,9 +44,9 @@ function bytesToJson(bytes: Uint8Array): string | { b64: string } {
 }
 
 function jsonToBytes(v: unknown, at: number): Uint8Array {
-  if (typeof v === 'string') return Buffer.from(v, 'utf8');
+  if (typeof v === 'string') return new Uint8Array(Buffer.from(v, 'utf8'));
   if (v !== null && typeof v === 'object' && typeof (v as { b64?: unknown }).b64 === 'string') {
-    return Buffer.from((v as { b64: string }).b64, 'base64');
+    return new Uint8Array(Buffer.from((v as { b64: string }).b64, 'base64'));
   }
   throw new KvError('KV_CORRUPTION', `JSON entry at offset ${at}: key or value is neither text nor { b64 }`);
 }

@@ -198,7 +198,7 @@ export class Wal {
   }
 
   /** Drops every whole segment whose entries all lie below `index` (never the last). */
-  truncateFront(index: number): Promise<number> {
+  async truncateFront(index: number): Promise<number> {
     this.checkIndexArg('truncateFront', index);
     return this.exclusive(() => {
       let n = 0;
@@ -212,7 +212,7 @@ export class Wal {
    * the dropped entries on disk before any file is deleted, so a crash leaves either all of
    * them or none. The next append gets index + 1.
    */
-  truncate(index: number): Promise<void> {
+  async truncate(index: number): Promise<void> {
     this.checkIndexArg('truncate', index);
     return this.exclusive(async () => {
       if (index < this.firstIndex - 1 || index > this.lastIndex) {

@@ -1,0 +1,255 @@
+import { aboveLower, belowUpper, compareBytes, ioError, isKvError, KeyRange, KvError, type KvRecord, xxh32 } from '@kv/record';
+import { BlockView } from './block.js';
+import { BloomView, type KeyHash } from './filter.js';
+import { decodeFooter } from './footer.js';
+import { BLOOM_SEED_1, BLOOM_SEED_2, corruption, FOOTER_BYTES, MAX_TABLE_BYTES } from './format.js';
+import { nodeTableFs, type TableFs } from './fs.js';
+import { BlockIndex } from './index-block.js';
+import type { TableInfo } from './table-builder.js';
+
+export interface TableOpenOptions {
+  /** File-system seam. Default: the real file system. */
+  fs?: TableFs;
+  /**
+   * When a data block's checksum is verified. 'every-read' (default): each time a get or a
+   * scan reads the block. 'first-read': the first time only, per open table; later reads trust
+   * the mapped bytes (as a block cache trusts its copies), saving ~0.9 µs per 4 KiB block.
+   */
+  verifyBlocks?: 'every-read' | 'first-read';
+}
+
+/** What an open table reads from; dropped at close so the mapping can be collected. */
+interface OpenState {
+  bytes: Uint8Array;
+  filter: BloomView;
+  index: BlockIndex;
+  /** Per block, 1 once its checksum passed ('first-read' mode only). */
+  verified: Uint8Array | undefined;
+}
+
+interface Seek {
+  key: Uint8Array;
+  inclusive: boolean;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * An immutable table file, memory-mapped. Reads are synchronous. Every structure is checked
+ * at open (footer, filter, index) or when first read (data blocks); a check that fails is
+ * KV_CORRUPTION naming the file, the offset and the reason, and from then on every call on
+ * this table fails with that error. After `close()` every call but `close` throws KV_NOT_OPEN.
+ */
+export class Table {
+  readonly info: Readonly<TableInfo>;
+  #state: OpenState | undefined;
+  #failure: KvError | undefined;
+
+  private constructor(info: TableInfo, state: OpenState) {
+    this.info = Object.freeze(info);
+    this.#state = state;
+  }
+
+  /** Opens and checks the table at `path`. KV_IO_ERROR when it cannot be read, KV_CORRUPTION when it is not a valid table. */
+  static async open(path: string, options: TableOpenOptions = {}): Promise<Table> {
+    if (typeof path !== 'string' || path.length === 0) throw new TypeError('path must be a non-empty string');
+    if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
+    const fs = options.fs ?? nodeTableFs;
+    const verifyBlocks = options.verifyBlocks ?? 'every-read';
+    if (verifyBlocks !== 'every-read' && verifyBlocks !== 'first-read') {
+      throw new TypeError(`verifyBlocks must be 'every-read' or 'first-read', got ${String(verifyBlocks)}`);
+    }
+    let file: Awaited<ReturnType<TableFs['open']>>;
+    try {
+      file = await fs.open(path, 'read');
+    } catch (err) {
+      throw ioError(`opening table ${path}`, err);
+    }
+    let bytes: Uint8Array;
+    try {
+      const { size } = await file.stat();
+      if (size === 0) throw corruption(path, 0, 'empty file; a table holds at least its footer');
+      if (size < FOOTER_BYTES) {
+        throw corruption(path, 0, `file of ${size} bytes is shorter than the ${FOOTER_BYTES}-byte footer (truncated?)`);
+      }
+      if (size > MAX_TABLE_BYTES) throw corruption(path, 0, `file of ${size} bytes is larger than any table`);
+      const mapped = file.map(size);
+      if (mapped.length < size) throw corruption(path, mapped.length, `only ${mapped.length} of ${size} bytes mapped`);
+      // A plain Uint8Array over the mapping: slice() copies (Buffer's would alias the map).
+      bytes = new Uint8Array(mapped.buffer, mapped.byteOffset, size);
+    } catch (err) {
+      await file.close().catch(() => {});
+      throw isKvError(err) ? err : ioError(`reading table ${path}`, err);
+    }
+    await file.close().catch(() => {});
+    return Table.#parse(path, bytes, verifyBlocks);
+  }
+
+  static #parse(path: string, bytes: Uint8Array, verifyBlocks: 'every-read' | 'first-read'): Table {
+    const footer = decodeFooter(bytes, bytes.length, path);
+    const filter = BloomView.parse(bytes, footer.filterOffset, footer.filterLength, path);
+    const index = BlockIndex.parse(bytes, footer.indexOffset, footer.indexLength, footer.filterOffset, path);
+    if (footer.count < index.count || (footer.count === 0) !== (index.count === 0)) {
+      throw corruption(path, bytes.length - FOOTER_BYTES, `${footer.count} entries cannot fill ${index.count} blocks`);
+    }
+    const last = index.count - 1;
+    const info: TableInfo = {
+      path,
+      fileBytes: bytes.length,
+      count: footer.count,
+      tombstones: footer.tombstones,
+      minKey: index.count > 0 ? index.firstKey(0) : EMPTY,
+      maxKey: index.count > 0 ? index.lastKey(last) : EMPTY,
+      minSeq: footer.minSeq,
+      maxSeq: footer.maxSeq,
+    };
+    const verified = verifyBlocks === 'first-read' ? new Uint8Array(index.count) : undefined;
+    return new Table(info, { bytes, filter, index, verified });
+  }
+
+  /**
+   * The entry for `key` (a put or a tombstone), or undefined. Pass `hash` from `hashKey(key)`
+   * to hash once across many tables. A miss the filter rules out allocates nothing.
+   */
+  get(key: Uint8Array, hash?: KeyHash): KvRecord | undefined {
+    const s = this.#open();
+    if (!(key instanceof Uint8Array)) throw new TypeError('key must be a Uint8Array');
+    const h1 = hash === undefined ? xxh32(key, BLOOM_SEED_1) : hash.h1;
+    const h2 = hash === undefined ? xxh32(key, BLOOM_SEED_2) : hash.h2;
+    if (!s.filter.mayContain(h1, h2)) return undefined;
+    const index = s.index;
+    const b = index.seekForward(key, true);
+    if (b === index.count || index.compareFirst(b, key) > 0) return undefined;
+    try {
+      const block = this.#block(s, b);
+      const i = block.find(key);
+      return i < 0 ? undefined : block.record(i);
+    } catch (err) {
+      throw this.#fail(err);
+    }
+  }
+
+  /** False when the table certainly does not hold `key` (filter and key range); true when it may. */
+  mayContain(key: Uint8Array, hash?: KeyHash): boolean {
+    const s = this.#open();
+    if (!(key instanceof Uint8Array)) throw new TypeError('key must be a Uint8Array');
+    const h1 = hash === undefined ? xxh32(key, BLOOM_SEED_1) : hash.h1;
+    const h2 = hash === undefined ? xxh32(key, BLOOM_SEED_2) : hash.h2;
+    if (!s.filter.mayContain(h1, h2)) return false;
+    const b = s.index.seekForward(key, true);
+    return b < s.index.count && s.index.compareFirst(b, key) <= 0;
+  }
+
+  /**
+   * Entries within `range` in key order (descending with `reverse`), tombstones included.
+   * Lazy: seeks to the first block through the index and reads block by block.
+   */
+  entries(range: KeyRange = {}): IterableIterator<KvRecord> {
+    const s = this.#open();
+    checkRange(range);
+    return range.reverse === true ? this.#backward(s, range) : this.#forward(s, range);
+  }
+
+  /** Releases the mapping (when the last iterator lets go of it). Idempotent. */
+  close(): void {
+    this.#state = undefined;
+  }
+
+  *#forward(s: OpenState, range: KeyRange): Generator<KvRecord, void, undefined> {
+    const seek = lowerSeek(range);
+    const index = s.index;
+    for (let b = seek === undefined ? 0 : index.seekForward(seek.key, seek.inclusive); b < index.count; b++) {
+      this.#open();
+      let block: BlockView;
+      let i = 0;
+      try {
+        block = this.#block(s, b);
+        if (seek !== undefined) i = block.seek(seek.key, seek.inclusive);
+      } catch (err) {
+        throw this.#fail(err);
+      }
+      for (; i < block.count; i++) {
+        this.#open();
+        const rec = this.#record(block, i);
+        if (!belowUpper(rec.key, range)) return;
+        yield rec;
+      }
+    }
+  }
+
+  *#backward(s: OpenState, range: KeyRange): Generator<KvRecord, void, undefined> {
+    const seek = upperSeek(range);
+    const index = s.index;
+    for (let b = seek === undefined ? index.count - 1 : index.seekBackward(seek.key, seek.inclusive); b >= 0; b--) {
+      this.#open();
+      let block: BlockView;
+      let i: number;
+      try {
+        block = this.#block(s, b);
+        i = seek === undefined ? block.count - 1 : block.seek(seek.key, !seek.inclusive) - 1;
+      } catch (err) {
+        throw this.#fail(err);
+      }
+      for (; i >= 0; i--) {
+        this.#open();
+        const rec = this.#record(block, i);
+        if (!aboveLower(rec.key, range)) return;
+        yield rec;
+      }
+    }
+  }
+
+  #block(s: OpenState, b: number): BlockView {
+    const verified = s.verified;
+    const path = this.info.path;
+    const view = new BlockView(s.bytes, s.index.offset(b), s.index.length(b), path, verified?.[b] !== 1);
+    if (verified !== undefined) verified[b] = 1;
+    return view;
+  }
+
+  #record(block: BlockView, i: number): KvRecord {
+    try {
+      return block.record(i);
+    } catch (err) {
+      throw this.#fail(err);
+    }
+  }
+
+  #open(): OpenState {
+    if (this.#failure !== undefined) throw this.#failure;
+    if (this.#state === undefined) {
+      throw new KvError('KV_NOT_OPEN', `table ${this.info.path} is closed; open it again with Table.open`);
+    }
+    return this.#state;
+  }
+
+  /** Corruption is sticky: once seen, every later call on this table fails with it. */
+  #fail(err: unknown): unknown {
+    if (isKvError(err, 'KV_CORRUPTION')) this.#failure = err;
+    return err;
+  }
+}
+
+function checkRange(range: KeyRange): void {
+  if (range === null || typeof range !== 'object') throw new TypeError('range must be an object');
+  for (const name of ['gt', 'gte', 'lt', 'lte'] as const) {
+    const bound = range[name];
+    if (bound !== undefined && !(bound instanceof Uint8Array)) throw new TypeError(`range.${name} must be a Uint8Array`);
+  }
+}
+
+/** The stricter lower bound of `range`, where a forward scan starts. */
+function lowerSeek(range: KeyRange): Seek | undefined {
+  const { gt, gte } = range;
+  if (gt === undefined) return gte === undefined ? undefined : { key: gte, inclusive: true };
+  if (gte === undefined || compareBytes(gt, gte) >= 0) return { key: gt, inclusive: false };
+  return { key: gte, inclusive: true };
+}
+
+/** The stricter upper bound of `range`, where a reverse scan starts. */
+function upperSeek(range: KeyRange): Seek | undefined {
+  const { lt, lte } = range;
+  if (lt === undefined) return lte === undefined ? undefined : { key: lte, inclusive: true };
+  if (lte === undefined || compareBytes(lt, lte) <= 0) return { key: lt, inclusive: false };
+  return { key: lte, inclusive: true };
+}

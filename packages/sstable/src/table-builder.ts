@@ -1,0 +1,191 @@
+import { checkRecordLimits, describe, KvError, type KvRecord, RecordType } from '@kv/record';
+import { BlockBuilder, entryBytes } from './block.js';
+import { ByteBuffer, compareAt } from './bytes.js';
+import { buildFilter, hashKey } from './filter.js';
+import { encodeFooter } from './footer.js';
+import { FOOTER_BYTES, MAX_TABLE_BYTES } from './format.js';
+import { IndexBuilder } from './index-block.js';
+
+/** What a table holds, from its footer and index. */
+export interface TableInfo {
+  path: string;
+  fileBytes: number;
+  /** Entries, tombstones included. */
+  count: number;
+  tombstones: number;
+  /** Smallest and largest key; both empty (length 0) when the table is empty. */
+  minKey: Uint8Array;
+  maxKey: Uint8Array;
+  /** Smallest and largest sequence number; both 0 when the table is empty. */
+  minSeq: number;
+  maxSeq: number;
+}
+
+const EMPTY = new Uint8Array(0);
+
+/**
+ * Encodes a table from records given one at a time, in memory proportional to one block, the
+ * index and 8 bytes of filter hashes per key. Output accumulates in `pending()`; the caller
+ * drains it (`takePending`) and writes it at the positions it reaches. Synchronous and free
+ * of I/O, so the writer owns every file operation and every error path.
+ */
+export class TableBuilder {
+  readonly #blockBytes: number;
+  readonly #bitsPerKey: number;
+  readonly #block: BlockBuilder;
+  readonly #index = new IndexBuilder();
+  readonly #out = new ByteBuffer(64 * 1024);
+  /** Bytes emitted so far: drained plus pending. */
+  #offset = 0;
+  #hashes = new Uint32Array(2 * 1024);
+  #count = 0;
+  #tombstones = 0;
+  #minSeq = 0;
+  #maxSeq = 0;
+  #minKey = EMPTY;
+  readonly #prevKey = new ByteBuffer(256);
+
+  constructor(blockBytes: number, bitsPerKey: number) {
+    this.#blockBytes = blockBytes;
+    this.#bitsPerKey = bitsPerKey;
+    this.#block = new BlockBuilder(blockBytes + 1024);
+  }
+
+  /** Bytes encoded and not yet drained. */
+  get pendingBytes(): number {
+    return this.#out.length;
+  }
+
+  /** The pending bytes, valid until the next `add` or `finish`; they count as drained. */
+  takePending(): Uint8Array {
+    const view = this.#out.view();
+    this.#out.reset();
+    return view;
+  }
+
+  /** Adds the next record. Throws TypeError, KV_INVALID_ARGUMENT or KV_TOO_LARGE, adding nothing. */
+  add(rec: KvRecord): void {
+    checkRecord(rec, this.#count);
+    checkRecordLimits(rec);
+    const key = rec.key;
+    const prev = this.#prevKey;
+    if (this.#count > 0 && compareAt(prev.bytes, 0, prev.length, key) >= 0) {
+      const dup = compareAt(prev.bytes, 0, prev.length, key) === 0;
+      throw new KvError(
+        'KV_INVALID_ARGUMENT',
+        `record ${this.#count} ${dup ? 'repeats the previous key' : 'is below the previous key'}: ` +
+          'a table takes records in strictly ascending key order, one version per key',
+      );
+    }
+    const size = entryBytes(rec);
+    const block = this.#block;
+    if (block.count > 0 && block.sizeWith(size) > this.#blockBytes) this.#finishBlock();
+    block.add(rec, size);
+
+    prev.reset();
+    prev.append(key);
+    if (this.#count === 0) {
+      this.#minKey = key.slice();
+      this.#minSeq = rec.seq;
+      this.#maxSeq = rec.seq;
+    } else {
+      if (rec.seq < this.#minSeq) this.#minSeq = rec.seq;
+      if (rec.seq > this.#maxSeq) this.#maxSeq = rec.seq;
+    }
+    if (rec.tombstone) this.#tombstones++;
+    this.#addHash(key);
+    this.#count++;
+  }
+
+  /**
+   * Seals the table: last block, filter, index, footer. Returns the table's info (its path
+   * left empty for the caller) once everything is pending.
+   */
+  finish(): TableInfo {
+    if (this.#block.count > 0) this.#finishBlock();
+    const filterOffset = this.#offset;
+    const filter = buildFilter(this.#hashes, this.#count, this.#bitsPerKey);
+    this.#emit(filter);
+    const indexOffset = this.#offset;
+    const index = this.#index.finish();
+    this.#emit(index);
+    this.#emit(
+      encodeFooter({
+        count: this.#count,
+        tombstones: this.#tombstones,
+        minSeq: this.#minSeq,
+        maxSeq: this.#maxSeq,
+        filterOffset,
+        indexOffset,
+        filterLength: filter.length,
+        indexLength: index.length,
+      }),
+    );
+    return {
+      path: '',
+      fileBytes: this.#offset,
+      count: this.#count,
+      tombstones: this.#tombstones,
+      minKey: this.#minKey,
+      maxKey: this.#count === 0 ? EMPTY : this.#prevKey.view().slice(),
+      minSeq: this.#minSeq,
+      maxSeq: this.#maxSeq,
+    };
+  }
+
+  #finishBlock(): void {
+    const block = this.#block;
+    const offset = this.#offset;
+    const bytes = block.finish();
+    this.#emit(bytes);
+    const keys = block.keys();
+    this.#index.add(
+      offset,
+      bytes.length,
+      keys,
+      block.firstKeyPos,
+      block.firstKeyLen,
+      block.lastKeyPos,
+      block.lastKeyLen,
+    );
+    block.reset();
+  }
+
+  #emit(bytes: Uint8Array): void {
+    if (this.#offset + bytes.length + FOOTER_BYTES > MAX_TABLE_BYTES) {
+      throw new KvError(
+        'KV_TOO_LARGE',
+        `table would exceed ${MAX_TABLE_BYTES} bytes, the largest a table can be mapped at; split the input into several tables`,
+      );
+    }
+    this.#out.append(bytes);
+    this.#offset += bytes.length;
+  }
+
+  #addHash(key: Uint8Array): void {
+    if (2 * this.#count + 2 > this.#hashes.length) {
+      const next = new Uint32Array(this.#hashes.length * 2);
+      next.set(this.#hashes);
+      this.#hashes = next;
+    }
+    const h = hashKey(key);
+    this.#hashes[2 * this.#count] = h.h1;
+    this.#hashes[2 * this.#count + 1] = h.h2;
+  }
+}
+
+/** Shape checks: a table stores exactly the fields of a KvRecord. */
+function checkRecord(rec: KvRecord, i: number): void {
+  if (rec === null || typeof rec !== 'object') throw new TypeError(`record ${i} must be a KvRecord, got ${describe(rec)}`);
+  if (!(rec.key instanceof Uint8Array)) throw new TypeError(`record ${i}: key must be a Uint8Array`);
+  if (!(rec.value instanceof Uint8Array)) throw new TypeError(`record ${i}: value must be a Uint8Array`);
+  if (typeof rec.tombstone !== 'boolean') throw new TypeError(`record ${i}: tombstone must be a boolean`);
+  if (rec.tombstone && rec.value.length > 0) throw new TypeError(`record ${i}: a tombstone carries no value`);
+  if (!Number.isSafeInteger(rec.seq) || rec.seq < 0) {
+    throw new TypeError(`record ${i}: seq must be a non-negative safe integer`);
+  }
+  if (!Number.isSafeInteger(rec.timestamp) || rec.timestamp < 0) {
+    throw new TypeError(`record ${i}: timestamp must be a non-negative safe integer`);
+  }
+  if (typeof rec.type !== 'number' || !(rec.type in RecordType)) throw new TypeError(`record ${i}: unknown type`);
+}

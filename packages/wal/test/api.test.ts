@@ -1,0 +1,219 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { KvRecord } from '@kv/record';
+import { DEFAULT_WAL_OPTIONS, Wal } from '@kv/wal';
+import { afterEach, describe, expect, it } from 'vitest';
+import { expectKvError, keys, rec, SMALL, segmentFiles, tempDir } from './helpers.js';
+
+const open: Wal[] = [];
+async function openWal(dir: string, options: Parameters<typeof Wal.open>[1] = {}): Promise<Wal> {
+  const wal = await Wal.open(dir, { ...SMALL, ...options });
+  open.push(wal);
+  return wal;
+}
+afterEach(async () => {
+  for (const w of open.splice(0)) await w.close().catch(() => {});
+});
+
+describe('Wal.open', () => {
+  it('creates the directory and a first segment, empty: firstIndex 1, lastIndex 0', async () => {
+    const dir = path.join(tempDir(), 'nested', 'wal');
+    const wal = await openWal(dir);
+    expect(wal.segmentCount).toBe(1);
+    expect(wal.firstIndex).toBe(1);
+    expect(wal.lastIndex).toBe(0);
+    expect(segmentFiles(dir)).toEqual(['wal-00000000000000000001.log']);
+    expect(fs.statSync(path.join(dir, segmentFiles(dir)[0] as string)).size).toBe(SMALL.maxSegmentBytes);
+  });
+
+  it('rejects bad options with TypeError or KV_INVALID_ARGUMENT and leaves no files', async () => {
+    const dir = path.join(tempDir(), 'never');
+    await expect(Wal.open(dir, { maxRecordsPerSegment: '3' as unknown as number })).rejects.toThrow(TypeError);
+    await expectKvError(Wal.open(dir, { maxRecordsPerSegment: 0 }), 'KV_INVALID_ARGUMENT');
+    await expectKvError(Wal.open(dir, { maxSegmentBytes: 100 }), 'KV_INVALID_ARGUMENT');
+    await expectKvError(Wal.open(dir, { sync: 'sometimes' as 'always' }), 'KV_INVALID_ARGUMENT');
+    await expectKvError(Wal.open(dir, { name: '../escape' }), 'KV_INVALID_ARGUMENT');
+    await expect(Wal.open(42 as unknown as string)).rejects.toThrow(TypeError);
+    expect(fs.existsSync(dir)).toBe(false);
+  });
+
+  it('does not mutate the caller options and has frozen defaults', async () => {
+    const options = { ...SMALL, bufferCapacity: 5 };
+    const copy = { ...options };
+    await openWal(tempDir(), options);
+    expect(options).toEqual(copy);
+    expect(Object.isFrozen(DEFAULT_WAL_OPTIONS)).toBe(true);
+  });
+
+  it('a second opener of the same directory gets KV_LOCKED; after close it can open', async () => {
+    const dir = tempDir();
+    const first = await Wal.open(dir, SMALL);
+    await expectKvError(Wal.open(dir, SMALL), 'KV_LOCKED');
+    await first.close();
+    await (await Wal.open(dir, SMALL)).close();
+  });
+});
+
+describe('appending and reading', () => {
+  it('gives consecutive indices that survive reopen', async () => {
+    const dir = tempDir();
+    const wal = await Wal.open(dir, SMALL);
+    expect(await wal.append(rec(1))).toBe(1);
+    expect(await wal.append(rec(2))).toBe(2);
+    expect(await wal.appendBatch([rec(3), rec(4)])).toEqual([3, 4]);
+    await wal.close();
+    const again = await openWal(dir);
+    expect([again.firstIndex, again.lastIndex]).toEqual([1, 4]);
+    expect(again.get(3).keyString()).toBe('Key03');
+    expect(keys(again.getRange(2, 4))).toEqual(['Key02', 'Key03']);
+    expect([...again.entries()].map((e) => e.index)).toEqual([1, 2, 3, 4]);
+    expect(await again.append(rec(5))).toBe(5);
+  });
+
+  it('keeps every field of a record, binary keys and tombstones included', async () => {
+    const wal = await openWal(tempDir());
+    const odd = new KvRecord({ key: Uint8Array.of(0, 255, 7), value: Uint8Array.of(1, 2), seq: 2 ** 40, timestamp: 5 });
+    const del = KvRecord.tombstoneFor('gone', 3);
+    await wal.appendBatch([odd, del]);
+    expect(wal.get(1)).toEqual(odd);
+    expect(wal.get(2)).toEqual(del);
+  });
+
+  it('get and readSegmentAt outside the live range are RangeErrors', async () => {
+    const wal = await openWal(tempDir());
+    await wal.append(rec(1));
+    expect(() => wal.get(0)).toThrow(RangeError);
+    expect(() => wal.get(2)).toThrow(RangeError);
+    expect(() => wal.readSegmentAt(-1)).toThrow(RangeError);
+    expect(() => wal.readSegmentAt(1.5)).toThrow(RangeError);
+    expect(() => wal.readSegmentsInRange(1, 0)).toThrow(RangeError);
+  });
+
+  it('rolls over by bytes when a frame no longer fits, and by record count', async () => {
+    const big = 'x'.repeat(20_000);
+    const wal = await openWal(tempDir(), { maxRecordsPerSegment: 100 });
+    for (let i = 1; i <= 7; i++) await wal.append(rec(i, big));
+    expect(wal.segmentCount).toBe(3); // 3 frames of ~20 KB fit a 64 KiB segment
+    expect(wal.readSegmentAt(0).length).toBe(3);
+    const byCount = await openWal(tempDir(), { maxRecordsPerSegment: 2 });
+    for (let i = 1; i <= 5; i++) await byCount.append(rec(i));
+    expect(byCount.segmentCount).toBe(3);
+  });
+
+  it('an oversized record is KV_TOO_LARGE and writes nothing', async () => {
+    const wal = await openWal(tempDir(), { limits: { maxKeyBytes: 8, maxValueBytes: 8 } });
+    await expectKvError(wal.append(rec(1, 'far too long')), 'KV_TOO_LARGE');
+    await expectKvError(wal.append(KvRecord.fromStrings('a', 'y'.repeat(70_000))), 'KV_TOO_LARGE');
+    expect(wal.lastIndex).toBe(0);
+  });
+
+  it('a frame larger than a segment is KV_TOO_LARGE', async () => {
+    const wal = await openWal(tempDir());
+    await expectKvError(wal.appendBatch(Array.from({ length: 5 }, (_, i) => rec(i, 'z'.repeat(15_000)))), 'KV_TOO_LARGE');
+    expect(wal.lastIndex).toBe(0);
+  });
+
+  it('wrong argument types are TypeErrors', async () => {
+    const wal = await openWal(tempDir());
+    await expect(wal.append({ key: 'k' } as unknown as KvRecord)).rejects.toThrow(TypeError);
+    await expect(wal.appendBatch('x' as unknown as KvRecord[])).rejects.toThrow(TypeError);
+    await expect(wal.truncate('1' as unknown as number)).rejects.toThrow(TypeError);
+  });
+
+  it('a batch is written as one frame even past maxRecordsPerSegment, in a fresh segment', async () => {
+    const wal = await openWal(tempDir(), { maxRecordsPerSegment: 3 });
+    await wal.append(rec(1));
+    await wal.appendBatch([rec(2), rec(3), rec(4), rec(5)]);
+    expect(wal.segmentCount).toBe(2);
+    expect(keys(wal.readSegmentAt(1))).toEqual(['Key02', 'Key03', 'Key04', 'Key05']);
+  });
+
+  it('concurrent appends all resolve, in order, sharing syncs (group commit)', async () => {
+    const wal = await openWal(tempDir());
+    const indices = await Promise.all(Array.from({ length: 64 }, (_, i) => wal.append(rec(i))));
+    expect(indices).toEqual(Array.from({ length: 64 }, (_, i) => i + 1));
+    expect(wal.stats().syncs).toBeLessThan(64);
+    expect(wal.stats().durableIndex).toBe(64);
+  });
+
+  it("sync 'none' resolves without syncing; sync() makes it durable", async () => {
+    const wal = await openWal(tempDir(), { sync: 'none' });
+    await wal.append(rec(1));
+    expect(wal.stats().durableIndex).toBe(0);
+    await wal.sync();
+    expect(wal.stats().durableIndex).toBe(1);
+  });
+});
+
+describe('dropping entries', () => {
+  it('truncateFront drops whole segments below an index, never splitting one', async () => {
+    const dir = tempDir();
+    const wal = await openWal(dir, { maxRecordsPerSegment: 2 });
+    for (let i = 1; i <= 5; i++) await wal.append(rec(i)); // [1,2] [3,4] [5]
+    expect(await wal.truncateFront(4)).toBe(1);
+    expect(wal.firstIndex).toBe(3);
+    expect(await wal.truncateFront(100)).toBe(1); // never the last segment
+    expect(wal.firstIndex).toBe(5);
+    expect(wal.get(5).keyString()).toBe('Key05');
+    expect(segmentFiles(dir).length).toBe(1);
+  });
+
+  it('truncate(index) drops later entries durably; the next append reuses index + 1', async () => {
+    const dir = tempDir();
+    const wal = await Wal.open(dir, { ...SMALL, maxRecordsPerSegment: 2 });
+    for (let i = 1; i <= 5; i++) await wal.append(rec(i));
+    await wal.truncate(3);
+    expect(wal.lastIndex).toBe(3);
+    expect(await wal.append(rec(40))).toBe(4);
+    await wal.close();
+    const again = await openWal(dir, { maxRecordsPerSegment: 2 });
+    expect(keys(again.readAllSegments())).toEqual(['Key01', 'Key02', 'Key03', 'Key40']);
+    await expect(again.truncate(99)).rejects.toThrow(RangeError);
+  });
+
+  it('operations after close are KV_NOT_OPEN', async () => {
+    const wal = await Wal.open(tempDir(), SMALL);
+    await wal.close();
+    await expectKvError(wal.append(rec(1)), 'KV_NOT_OPEN');
+    await expectKvError(() => wal.readAllSegments(), 'KV_NOT_OPEN');
+    await expectKvError(() => wal.segmentCount, 'KV_NOT_OPEN');
+    await wal.close(); // idempotent
+  });
+
+  it('close flushes buffered entries', async () => {
+    const dir = tempDir();
+    const wal = await Wal.open(dir, { ...SMALL, bufferCapacity: 10 });
+    await wal.bufferedAppend(rec(1));
+    await wal.close();
+    const again = await openWal(dir);
+    expect(keys(again.readAllSegments())).toEqual(['Key01']);
+  });
+});
+
+describe('json codec', () => {
+  it('writes human-readable entries, records the codec in the header, and reads them back', async () => {
+    const dir = tempDir();
+    const wal = await Wal.open(dir, { ...SMALL, codec: 'json' });
+    const binary = new KvRecord({ key: 'k', value: Uint8Array.of(0xff, 0xfe), seq: 4, timestamp: 1 });
+    await wal.appendBatch([KvRecord.fromStrings('hello', 'world'), binary, KvRecord.tombstoneFor('gone')]);
+    await wal.close();
+    const raw = fs.readFileSync(path.join(dir, segmentFiles(dir)[0] as string));
+    expect(raw[10]).toBe(1);
+    expect(raw.toString('latin1')).toContain('"key":"hello","value":"world"');
+    const again = await openWal(dir, { codec: 'json' });
+    expect(again.get(1).valueString()).toBe('world');
+    expect(again.get(2)).toEqual(binary);
+    expect(again.get(3).tombstone).toBe(true);
+  });
+
+  it('switching codecs starts a new segment, and both stay readable', async () => {
+    const dir = tempDir();
+    const a = await Wal.open(dir, SMALL);
+    await a.append(rec(1));
+    await a.close();
+    const b = await openWal(dir, { codec: 'json' });
+    await b.append(rec(2));
+    expect(b.segmentCount).toBe(2);
+    expect(keys(b.readAllSegments())).toEqual(['Key01', 'Key02']);
+  });
+});

@@ -17,7 +17,7 @@ export class GroupCommit {
 
   constructor(
     private readonly syncNow: () => Promise<number>,
-    private readonly onFailure: (err: unknown) => void,
+    private readonly onFailure: (err: unknown) => unknown,
     durableIndex: number,
   ) {
     this.durable = durableIndex;
@@ -58,11 +58,12 @@ export class GroupCommit {
         try {
           this.markDurable(await this.syncNow());
         } catch (err) {
-          this.failure = err;
-          this.onFailure(err);
+          // The owner turns the system error into its sticky, typed failure.
+          const failure = this.onFailure(err);
+          this.failure = failure;
           const failed = this.waiters;
           this.waiters = [];
-          for (const w of failed) w.reject(err);
+          for (const w of failed) w.reject(failure);
         }
       }
     } finally {

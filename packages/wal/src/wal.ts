@@ -264,6 +264,15 @@ export class Wal {
     if (this.failure !== null) throw this.failure;
   }
 
+  /**
+   * Test hook: drops this handle as a killed process would, without flushing, syncing or
+   * closing anything but the lock, so a test can reopen the directory in the same process.
+   */
+  crashForTesting(): void {
+    this.closed = true;
+    this.lock.release();
+  }
+
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }

@@ -109,7 +109,10 @@ describe('appending and reading', () => {
 
   it('a frame larger than a segment is KV_TOO_LARGE', async () => {
     const wal = await openWal(tempDir());
-    await expectKvError(wal.appendBatch(Array.from({ length: 5 }, (_, i) => rec(i, 'z'.repeat(15_000)))), 'KV_TOO_LARGE');
+    await expectKvError(
+      wal.appendBatch(Array.from({ length: 5 }, (_, i) => rec(i, 'z'.repeat(15_000)))),
+      'KV_TOO_LARGE',
+    );
     expect(wal.lastIndex).toBe(0);
   });
 

@@ -33,3 +33,15 @@ export async function expectKvError(p: Promise<unknown> | (() => unknown), code:
 
 /** Small segments so tests roll over often. */
 export const SMALL = { maxSegmentBytes: 64 * 1024 } as const;
+
+/** A tiny deterministic PRNG so every failure names a reproducible seed. */
+export function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

@@ -8,10 +8,16 @@ import { Wal } from './wal.js';
 
 const dir = process.argv[2] ?? 'data/demo-wal';
 fs.rmSync(dir, { recursive: true, force: true });
-const show = (label: string, recs: KvRecord[]) => console.log(`${label.padEnd(34)} ${recs.map((r) => r.keyString()).join(' ') || '(empty)'}`);
+const show = (label: string, recs: KvRecord[]) =>
+  console.log(`${label.padEnd(34)} ${recs.map((r) => r.keyString()).join(' ') || '(empty)'}`);
 const rec = (i: number) => KvRecord.fromStrings(`Key0${i}`, `Val0${i}`);
 
-const wal = await Wal.open(dir, { maxRecordsPerSegment: 3, bufferCapacity: 2, lowWaterMark: 1, maxSegmentBytes: 64 * 1024 });
+const wal = await Wal.open(dir, {
+  maxRecordsPerSegment: 3,
+  bufferCapacity: 2,
+  lowWaterMark: 1,
+  maxSegmentBytes: 64 * 1024,
+});
 await wal.append(rec(1));
 for (const i of [2, 3, 4]) await wal.bufferedAppend(rec(i));
 await wal.flushBuffer();

@@ -1,9 +1,20 @@
 import { KvRecord, RecordType, xxh32 } from '@kv/record';
-import { ByteBuffer, compareAt, readU32, varintBytes, writeU32, writeVarint } from './bytes.js';
+import {
+  ByteBuffer,
+  type ByteSlab,
+  compareAt,
+  prefix32,
+  readU32,
+  varintBytes,
+  writeU32,
+  writeVarint,
+} from './bytes.js';
 import {
   BLOCK_CHECKSUM_SEED,
+  BLOCK_SLOT_BYTES,
   BLOCK_TRAILER_BYTES,
   corruption,
+  ENTRY_CHECKSUM_SEED,
   MAX_KEY_BYTES,
   MAX_VALUE_BYTES,
   META_TOMBSTONE,
@@ -11,14 +22,19 @@ import {
 import { hex } from './filter.js';
 
 /*
- * Data blocks (FORMAT.md, "Data block"): entries, then a u32 offset per entry, the entry
- * count and an xxHash32 checksum. Entries are self-contained, so the offsets array gives a
- * binary search over any block without decoding it front to back.
+ * Data blocks (FORMAT.md, "Data block"): entries, then one slot per entry (offset, 4-byte key
+ * prefix, entry checksum), the length of the prefix all the block's keys share, the entry count
+ * and a checksum of the slots and trailer. A lookup verifies the slots, binary-searches them
+ * (the prefixes settle most probes, in a few adjacent cache lines), then verifies and decodes
+ * the one entry it lands on: every byte a get trusts is checksummed, and a get hashes ~0.5 KiB
+ * rather than the whole block.
  *
  *   entry := keyLen varint | key | meta u8 | valueLen varint | seq varint | timestamp varint | value
+ *   slot  := offset u32 | prefix u32 (key bytes [shared, shared + 4), big-endian, zero-padded)
+ *            | checksum u32 (xxHash32 of the entry)
  */
 
-/** Encoded bytes of `rec` as a block entry, its offset slot excluded. */
+/** Encoded bytes of `rec` as a block entry, its slot excluded. */
 export function entryBytes(rec: KvRecord): number {
   const k = rec.key.length;
   const v = rec.value.length;
@@ -27,7 +43,8 @@ export function entryBytes(rec: KvRecord): number {
 
 export class BlockBuilder {
   readonly #buf: ByteBuffer;
-  readonly #offsets = new ByteBuffer(1024);
+  /** Per entry: offset, key position, key length. */
+  #entries = new Uint32Array(3 * 64);
   count = 0;
   firstKeyPos = 0;
   firstKeyLen = 0;
@@ -40,7 +57,7 @@ export class BlockBuilder {
 
   /** Size of the finished block if an entry of `entry` bytes were added now. */
   sizeWith(entry: number): number {
-    return this.#buf.length + entry + (this.count + 1) * 4 + BLOCK_TRAILER_BYTES;
+    return this.#buf.length + entry + (this.count + 1) * BLOCK_SLOT_BYTES + BLOCK_TRAILER_BYTES;
   }
 
   /** Appends `rec`, whose encoded size is `size`; order and limits were checked by the caller. */
@@ -56,6 +73,15 @@ export class BlockBuilder {
     }
     this.lastKeyPos = p;
     this.lastKeyLen = rec.key.length;
+    if (3 * this.count + 3 > this.#entries.length) {
+      const next = new Uint32Array(this.#entries.length * 2);
+      next.set(this.#entries);
+      this.#entries = next;
+    }
+    const e = this.#entries;
+    e[3 * this.count] = start;
+    e[3 * this.count + 1] = p;
+    e[3 * this.count + 2] = rec.key.length;
     p += rec.key.length;
     b[p++] = (rec.type << 1) | (rec.tombstone ? META_TOMBSTONE : 0);
     p = writeVarint(b, p, rec.value.length);
@@ -63,7 +89,6 @@ export class BlockBuilder {
     p = writeVarint(b, p, rec.timestamp);
     b.set(rec.value, p);
     buf.length = start + size;
-    this.#offsets.appendU32(start);
     this.count++;
   }
 
@@ -72,12 +97,27 @@ export class BlockBuilder {
    */
   finish(): Uint8Array {
     const buf = this.#buf;
-    buf.append(this.#offsets.view());
-    buf.appendU32(this.count);
-    buf.appendU32(0);
-    const out = buf.view();
-    writeU32(out, out.length - 4, xxh32(out.subarray(0, out.length - 4), BLOCK_CHECKSUM_SEED));
-    return out;
+    const n = this.count;
+    const limit = Math.min(this.firstKeyLen, this.lastKeyLen);
+    let shared = 0;
+    while (shared < limit && buf.bytes[this.firstKeyPos + shared] === buf.bytes[this.lastKeyPos + shared]) shared++;
+    const at = buf.reserve(n * BLOCK_SLOT_BYTES + BLOCK_TRAILER_BYTES);
+    const b = buf.bytes;
+    const e = this.#entries;
+    for (let i = 0; i < n; i++) {
+      const offset = e[3 * i] as number;
+      const next = i + 1 < n ? (e[3 * i + 3] as number) : at;
+      const slot = at + i * BLOCK_SLOT_BYTES;
+      writeU32(b, slot, offset);
+      writeU32(b, slot + 4, prefix32(b, (e[3 * i + 1] as number) + shared, (e[3 * i + 2] as number) - shared));
+      writeU32(b, slot + 8, xxh32(b.subarray(offset, next), ENTRY_CHECKSUM_SEED));
+    }
+    const end = at + n * BLOCK_SLOT_BYTES + BLOCK_TRAILER_BYTES;
+    writeU32(b, end - 12, shared);
+    writeU32(b, end - 8, n);
+    writeU32(b, end - 4, xxh32(b.subarray(at, end - 4), BLOCK_CHECKSUM_SEED));
+    buf.length = end;
+    return buf.view();
   }
 
   /** The builder's bytes, where firstKeyPos and lastKeyPos point. */
@@ -87,58 +127,78 @@ export class BlockBuilder {
 
   reset(): void {
     this.#buf.reset();
-    this.#offsets.reset();
     this.count = 0;
   }
 }
 
 /**
- * One data block inside a table's bytes, trailer checked. Entry offsets and lengths are
- * bounds-checked as they are read, so even bytes that pass the checksum cannot make a
- * lookup read outside the block or allocate more than the block holds.
+ * One data block inside a table's bytes. The constructor verifies the slots and trailer; each
+ * entry is verified against its slot's checksum before any of its bytes are used, and every
+ * offset and length is bounds-checked, so bad bytes are KV_CORRUPTION, never a wrong answer,
+ * an out-of-bounds read or an outsized allocation. Valid while the table's bytes are.
  */
 export class BlockView {
   readonly count: number;
   readonly #bytes: Uint8Array;
   readonly #start: number;
-  /** Where the offsets array starts: the end of the entries. */
-  readonly #limit: number;
+  /** Where the slots start: the end of the entries. */
+  readonly #slots: number;
+  /** Length of the prefix every key in the block starts with. */
+  readonly #shared: number;
   readonly #path: string;
-  /** Scratch cursor of the last varint read; lookups are synchronous, so one per view is safe. */
+  /** The entry verified last, and its absolute end; lookups are synchronous, so one per view is safe. */
+  #checked = -1;
+  #entryEnd = 0;
+  /** Scratch cursor after the last varint or key read. */
   #pos = 0;
 
-  constructor(bytes: Uint8Array, start: number, length: number, path: string, verify: boolean) {
+  constructor(bytes: Uint8Array, start: number, length: number, path: string) {
     const end = start + length;
-    if (verify) {
-      const stored = readU32(bytes, end - 4);
-      const computed = xxh32(bytes.subarray(start, end - 4), BLOCK_CHECKSUM_SEED);
-      if (stored !== computed) {
-        throw corruption(path, start, `data block checksum mismatch (stored ${hex(stored)}, computed ${hex(computed)})`);
-      }
+    const count = readU32(bytes, end - 8);
+    if (count === 0 || count > (length - BLOCK_TRAILER_BYTES) / BLOCK_SLOT_BYTES) {
+      throw corruption(path, end - 8, `data block entry count ${count} does not fit its ${length} bytes`);
     }
-    const count = readU32(bytes, end - BLOCK_TRAILER_BYTES);
-    if (count === 0 || count > (length - BLOCK_TRAILER_BYTES) / 4) {
-      throw corruption(path, end - BLOCK_TRAILER_BYTES, `data block entry count ${count} does not fit ${length} bytes`);
+    const slots = end - BLOCK_TRAILER_BYTES - count * BLOCK_SLOT_BYTES;
+    const stored = readU32(bytes, end - 4);
+    const computed = xxh32(bytes.subarray(slots, end - 4), BLOCK_CHECKSUM_SEED);
+    if (stored !== computed) {
+      throw corruption(
+        path,
+        slots,
+        `data block slots checksum mismatch (stored ${hex(stored)}, computed ${hex(computed)})`,
+      );
     }
+    const shared = readU32(bytes, end - 12);
+    if (shared > MAX_KEY_BYTES)
+      throw corruption(path, end - 12, `data block shared prefix ${shared} over the key limit`);
+    if (readU32(bytes, slots) !== 0) throw corruption(path, slots, 'first entry does not start the data block');
     this.count = count;
     this.#bytes = bytes;
     this.#start = start;
-    this.#limit = end - BLOCK_TRAILER_BYTES - count * 4;
+    this.#slots = slots;
+    this.#shared = shared;
     this.#path = path;
   }
 
-  /** Index of the entry whose key equals `key`, or -1. */
+  /**
+   * Index of the entry whose key equals `key`, or -1. Probes compare the slots' key prefixes
+   * and read an entry only on a tie; the answer is always confirmed against the full key.
+   */
   find(key: Uint8Array): number {
+    const shared = this.#shared;
+    if (key.length < shared) return -1;
+    const kp = prefix32(key, shared, key.length - shared);
+    const b = this.#bytes;
+    const slots = this.#slots;
     let lo = 0;
     let hi = this.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const c = this.compare(mid, key);
-      if (c === 0) return mid;
-      if (c < 0) lo = mid + 1;
+      const sp = readU32(b, slots + mid * BLOCK_SLOT_BYTES + 4);
+      if (sp < kp || (sp === kp && this.compare(mid, key) < 0)) lo = mid + 1;
       else hi = mid;
     }
-    return -1;
+    return lo < this.count && this.compare(lo, key) === 0 ? lo : -1;
   }
 
   /** Index of the first entry with key >= `key` (`inclusive`) or > `key`; `count` if none. */
@@ -160,26 +220,26 @@ export class BlockView {
     return compareAt(this.#bytes, keyAt, this.#pos - keyAt, key);
   }
 
-  /** Entry `i` as a new KvRecord; its key and value are copies. */
-  record(i: number): KvRecord {
+  /** Entry `i` as a new KvRecord; its key and value are copies made by `slab`. */
+  record(i: number, slab: ByteSlab): KvRecord {
     const b = this.#bytes;
     const keyAt = this.#keyAt(i);
     const keyEnd = this.#pos;
-    let p = keyEnd;
-    if (p >= this.#limit) throw this.#corrupt(p, 'entry ends before its meta byte');
-    const meta = b[p] as number;
+    const end = this.#entryEnd;
+    if (keyEnd >= end) throw this.#corrupt(keyEnd, 'entry ends before its meta byte');
+    const meta = b[keyEnd] as number;
     const type = meta >>> 1;
-    if (!(type in RecordType)) throw this.#corrupt(p, `unknown record type ${type}`);
+    if (!(type in RecordType)) throw this.#corrupt(keyEnd, `unknown record type ${type}`);
     const tombstone = (meta & META_TOMBSTONE) !== 0;
-    const valueLen = this.#varint(p + 1, MAX_VALUE_BYTES, 'value length');
-    if (tombstone && valueLen !== 0) throw this.#corrupt(p, 'tombstone with a value');
-    const seq = this.#varint(this.#pos, Number.MAX_SAFE_INTEGER, 'sequence number');
-    const timestamp = this.#varint(this.#pos, Number.MAX_SAFE_INTEGER, 'timestamp');
-    p = this.#pos;
-    if (valueLen > this.#limit - p) throw this.#corrupt(p, `value of ${valueLen} bytes runs past the block`);
+    const valueLen = this.#varint(keyEnd + 1, end, MAX_VALUE_BYTES, 'value length');
+    if (tombstone && valueLen !== 0) throw this.#corrupt(keyEnd, 'tombstone with a value');
+    const seq = this.#varint(this.#pos, end, Number.MAX_SAFE_INTEGER, 'sequence number');
+    const timestamp = this.#varint(this.#pos, end, Number.MAX_SAFE_INTEGER, 'timestamp');
+    const p = this.#pos;
+    if (valueLen !== end - p) throw this.#corrupt(p, `value of ${valueLen} bytes does not fill the ${end - p} left`);
     return new KvRecord({
-      key: b.slice(keyAt, keyEnd),
-      value: b.slice(p, p + valueLen),
+      key: slab.copy(b, keyAt, keyEnd),
+      value: slab.copy(b, p, end),
       tombstone,
       seq,
       timestamp,
@@ -187,25 +247,38 @@ export class BlockView {
     });
   }
 
-  /** Absolute position of entry `i`'s key; leaves #pos at the end of the key. */
+  /** Verifies entry `i` and returns where its key starts, leaving #pos at the key's end. */
   #keyAt(i: number): number {
-    const at = this.#start + readU32(this.#bytes, this.#limit + 4 * i);
-    if (at >= this.#limit) throw this.#corrupt(this.#limit + 4 * i, `entry offset ${at - this.#start} past the entries`);
-    const len = this.#varint(at, MAX_KEY_BYTES, 'key length');
+    const b = this.#bytes;
+    const slot = this.#slots + i * BLOCK_SLOT_BYTES;
+    const at = this.#start + readU32(b, slot);
+    if (i !== this.#checked) {
+      const end = i + 1 < this.count ? this.#start + readU32(b, slot + BLOCK_SLOT_BYTES) : this.#slots;
+      if (at >= end || end > this.#slots) {
+        throw this.#corrupt(slot, `entry ${i} spans [${at - this.#start}, ${end - this.#start}), outside the entries`);
+      }
+      const stored = readU32(b, slot + 8);
+      const computed = xxh32(b.subarray(at, end), ENTRY_CHECKSUM_SEED);
+      if (stored !== computed) {
+        throw this.#corrupt(at, `entry ${i} checksum mismatch (stored ${hex(stored)}, computed ${hex(computed)})`);
+      }
+      this.#checked = i;
+      this.#entryEnd = end;
+    }
+    const end = this.#entryEnd;
+    const len = this.#varint(at, end, MAX_KEY_BYTES, 'key length');
     const keyAt = this.#pos;
-    if (len > this.#limit - keyAt) throw this.#corrupt(at, `key of ${len} bytes runs past the block`);
+    if (len > end - keyAt) throw this.#corrupt(at, `key of ${len} bytes runs past its entry`);
     this.#pos = keyAt + len;
     return keyAt;
   }
 
-  /** Reads the varint at `p` (at most `max`), leaving #pos after it. */
-  #varint(p: number, max: number, what: string): number {
+  /** Reads the varint at `p`, below `end` and at most `max`, leaving #pos after it. */
+  #varint(p: number, end: number, max: number, what: string): number {
     const b = this.#bytes;
-    const limit = this.#limit;
     let value = 0;
     let scale = 1;
-    for (let i = 0; i < 8; i++) {
-      if (p + i >= limit) break;
+    for (let i = 0; i < 8 && p + i < end; i++) {
       const byte = b[p + i] as number;
       value += (byte & 0x7f) * scale;
       if (byte < 0x80) {

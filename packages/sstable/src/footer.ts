@@ -1,12 +1,6 @@
 import { xxh32 } from '@kv/record';
 import { readU32, readU64, writeU32, writeU64 } from './bytes.js';
-import {
-  corruption,
-  FOOTER_BYTES,
-  FOOTER_CHECKSUM_SEED,
-  TABLE_FORMAT_VERSION,
-  TABLE_MAGIC,
-} from './format.js';
+import { corruption, FOOTER_BYTES, FOOTER_CHECKSUM_SEED, TABLE_FORMAT_VERSION, TABLE_MAGIC } from './format.js';
 import { hex } from './filter.js';
 
 /*
@@ -63,7 +57,11 @@ export function decodeFooter(bytes: Uint8Array, size: number, path: string): Foo
     throw corruption(path, at, `footer checksum mismatch (stored ${hex(stored)}, computed ${hex(computed)})`);
   }
   if (version !== TABLE_FORMAT_VERSION) {
-    throw corruption(path, at + 56, `unknown table format version ${version} (this build reads ${TABLE_FORMAT_VERSION})`);
+    throw corruption(
+      path,
+      at + 56,
+      `unknown table format version ${version} (this build reads ${TABLE_FORMAT_VERSION})`,
+    );
   }
   const f: Footer = {
     count: readU64(bytes, at),

@@ -15,6 +15,7 @@ export const FOOTER_BYTES = 72;
 
 /** Checksum seeds, one per structure, so one structure's bytes never verify as another's. */
 export const BLOCK_CHECKSUM_SEED = 0x6b764244; // "kvBD"
+export const ENTRY_CHECKSUM_SEED = 0x6b76454e; // "kvEN"
 export const FILTER_CHECKSUM_SEED = 0x6b764246; // "kvBF"
 export const INDEX_CHECKSUM_SEED = 0x6b764249; // "kvBI"
 export const FOOTER_CHECKSUM_SEED = 0x6b764654; // "kvFT"
@@ -23,8 +24,12 @@ export const FOOTER_CHECKSUM_SEED = 0x6b764654; // "kvFT"
 export const BLOOM_SEED_1 = 0x6b764831; // "kvH1"
 export const BLOOM_SEED_2 = 0x6b764832; // "kvH2"
 
-/** A data block ends with the entry count and the checksum (u32 each). */
-export const BLOCK_TRAILER_BYTES = 8;
+/** A data block ends with the shared-prefix length, the entry count and the checksum (u32 each). */
+export const BLOCK_TRAILER_BYTES = 12;
+/** Per entry, a data block's slot holds the entry's offset, its key's prefix and its checksum (u32 each). */
+export const BLOCK_SLOT_BYTES = 12;
+/** The index block ends with the block count and the checksum (u32 each). */
+export const INDEX_TRAILER_BYTES = 8;
 /** Fixed part of one index entry: offset u64, length u32, first-key length u32, last-key length u32. */
 export const INDEX_ENTRY_FIXED_BYTES = 20;
 /** Filter header (bit count, hash count) plus trailing checksum. */

@@ -1,10 +1,12 @@
 import { xxh32 } from '@kv/record';
-import { ByteBuffer, compareAt, readU32, readU64, writeU32, writeU64 } from './bytes.js';
+import { ByteBuffer, compareAt, prefix32, readU32, readU64, writeU32, writeU64 } from './bytes.js';
 import {
+  BLOCK_SLOT_BYTES,
   BLOCK_TRAILER_BYTES,
   corruption,
   INDEX_CHECKSUM_SEED,
   INDEX_ENTRY_FIXED_BYTES,
+  INDEX_TRAILER_BYTES,
   MAX_KEY_BYTES,
 } from './format.js';
 import { hex } from './filter.js';
@@ -19,7 +21,15 @@ export class IndexBuilder {
   readonly #buf = new ByteBuffer(4096);
   count = 0;
 
-  add(offset: number, length: number, keys: Uint8Array, firstPos: number, firstLen: number, lastPos: number, lastLen: number): void {
+  add(
+    offset: number,
+    length: number,
+    keys: Uint8Array,
+    firstPos: number,
+    firstLen: number,
+    lastPos: number,
+    lastLen: number,
+  ): void {
     const at = this.#buf.reserve(INDEX_ENTRY_FIXED_BYTES + firstLen + lastLen);
     const b = this.#buf.bytes;
     writeU64(b, at, offset);
@@ -41,27 +51,37 @@ export class IndexBuilder {
   }
 }
 
+const STRIDE = 6;
+const LAST_POS = 0;
+const LAST_LEN = 1;
+const FIRST_POS = 2;
+const FIRST_LEN = 3;
+const OFFSET = 4;
+const LENGTH = 5;
+
 /** The parsed, verified block index of an open table. */
 export class BlockIndex {
   readonly count: number;
   /** A private copy of the index block; keys are compared where they lie in it. */
   readonly #keys: Uint8Array;
-  readonly #offset: Float64Array;
-  readonly #length: Uint32Array;
-  readonly #firstPos: Uint32Array;
-  readonly #firstLen: Uint32Array;
-  readonly #lastPos: Uint32Array;
-  readonly #lastLen: Uint32Array;
+  /**
+   * Per block, interleaved so a search probe touches one cache line of it:
+   * [lastPos, lastLen, firstPos, firstLen, offset, length] (positions in #keys).
+   */
+  readonly #meta: Uint32Array;
+  /** Bytes every key in the table starts with: the common prefix of its first and last key. */
+  #shared = 0;
+  /**
+   * Per block, the 4 bytes of its last key after the shared prefix, big-endian, zero-padded:
+   * an order-preserving summary that settles most probes of `locate` in one small array.
+   */
+  #lastPrefix: Uint32Array;
 
   private constructor(keys: Uint8Array, count: number) {
     this.count = count;
     this.#keys = keys;
-    this.#offset = new Float64Array(count);
-    this.#length = new Uint32Array(count);
-    this.#firstPos = new Uint32Array(count);
-    this.#firstLen = new Uint32Array(count);
-    this.#lastPos = new Uint32Array(count);
-    this.#lastLen = new Uint32Array(count);
+    this.#meta = new Uint32Array(count * STRIDE);
+    this.#lastPrefix = new Uint32Array(count);
   }
 
   /**
@@ -69,13 +89,13 @@ export class BlockIndex {
    * tile [0, dataEnd) exactly, in ascending, non-overlapping key order.
    */
   static parse(bytes: Uint8Array, at: number, length: number, dataEnd: number, path: string): BlockIndex {
-    if (length < BLOCK_TRAILER_BYTES) throw corruption(path, at, `index block of ${length} bytes has no trailer`);
+    if (length < INDEX_TRAILER_BYTES) throw corruption(path, at, `index block of ${length} bytes has no trailer`);
     const stored = readU32(bytes, at + length - 4);
     const computed = xxh32(bytes.subarray(at, at + length - 4), INDEX_CHECKSUM_SEED);
     if (stored !== computed) {
       throw corruption(path, at, `index block checksum mismatch (stored ${hex(stored)}, computed ${hex(computed)})`);
     }
-    const limit = length - BLOCK_TRAILER_BYTES;
+    const limit = length - INDEX_TRAILER_BYTES;
     const count = readU32(bytes, at + limit);
     if (count > limit / INDEX_ENTRY_FIXED_BYTES) {
       throw corruption(path, at + limit, `index block count ${count} does not fit ${length} bytes`);
@@ -97,22 +117,23 @@ export class BlockIndex {
       const firstLen = readU32(b, p + 12);
       const lastLen = readU32(b, p + 16);
       if (offset !== expected) throw bad(p, `block ${i} at offset ${offset}, expected ${expected}`);
-      if (length < BLOCK_TRAILER_BYTES + 4 || length > dataEnd - offset) {
+      if (length < BLOCK_TRAILER_BYTES + BLOCK_SLOT_BYTES || length > dataEnd - offset) {
         throw bad(p + 8, `block ${i} length ${length} out of range`);
       }
-      if (firstLen > MAX_KEY_BYTES || lastLen > MAX_KEY_BYTES) throw bad(p + 12, `block ${i} key length over the limit`);
+      if (firstLen > MAX_KEY_BYTES || lastLen > MAX_KEY_BYTES)
+        throw bad(p + 12, `block ${i} key length over the limit`);
       const keysAt = p + INDEX_ENTRY_FIXED_BYTES;
       if (firstLen + lastLen > b.length - keysAt) throw bad(p, `index entry ${i} keys run past the index`);
-      this.#offset[i] = offset;
-      this.#length[i] = length;
-      this.#firstPos[i] = keysAt;
-      this.#firstLen[i] = firstLen;
-      this.#lastPos[i] = keysAt + firstLen;
-      this.#lastLen[i] = lastLen;
-      if (this.#compare(this.#firstPos, this.#firstLen, i, this.lastKey(i)) > 0) {
-        throw bad(p, `block ${i} first key is above its last key`);
-      }
-      if (i > 0 && this.#compare(this.#lastPos, this.#lastLen, i - 1, this.firstKey(i)) >= 0) {
+      const m = this.#meta;
+      const at = i * STRIDE;
+      m[at + LAST_POS] = keysAt + firstLen;
+      m[at + LAST_LEN] = lastLen;
+      m[at + FIRST_POS] = keysAt;
+      m[at + FIRST_LEN] = firstLen;
+      m[at + OFFSET] = offset;
+      m[at + LENGTH] = length;
+      if (this.compareFirst(i, this.lastKey(i)) > 0) throw bad(p, `block ${i} first key is above its last key`);
+      if (i > 0 && this.#compare(i - 1, LAST_POS, this.firstKey(i)) >= 0) {
         throw bad(p, `block ${i} keys overlap block ${i - 1}`);
       }
       expected = offset + length;
@@ -120,30 +141,72 @@ export class BlockIndex {
     }
     if (p !== b.length) throw bad(p, `${b.length - p} stray bytes after the last index entry`);
     if (expected !== dataEnd) throw bad(p, `data blocks end at ${expected}, the filter starts at ${dataEnd}`);
+    this.#loadPrefixes();
+  }
+
+  #loadPrefixes(): void {
+    const n = this.count;
+    if (n === 0) return;
+    const m = this.#meta;
+    const b = this.#keys;
+    const minPos = m[FIRST_POS] as number;
+    const maxPos = m[(n - 1) * STRIDE + LAST_POS] as number;
+    const limit = Math.min(m[FIRST_LEN] as number, m[(n - 1) * STRIDE + LAST_LEN] as number);
+    let shared = 0;
+    while (shared < limit && b[minPos + shared] === b[maxPos + shared]) shared++;
+    this.#shared = shared;
+    for (let i = 0; i < n; i++) {
+      const at = i * STRIDE;
+      this.#lastPrefix[i] = prefix32(b, (m[at + LAST_POS] as number) + shared, (m[at + LAST_LEN] as number) - shared);
+    }
   }
 
   offset(i: number): number {
-    return this.#offset[i] as number;
+    return this.#meta[i * STRIDE + OFFSET] as number;
   }
 
   length(i: number): number {
-    return this.#length[i] as number;
+    return this.#meta[i * STRIDE + LENGTH] as number;
   }
 
   /** A copy of block `i`'s first key. */
   firstKey(i: number): Uint8Array {
-    const at = this.#firstPos[i] as number;
-    return this.#keys.slice(at, at + (this.#firstLen[i] as number));
+    return this.#key(i, FIRST_POS);
   }
 
   /** A copy of block `i`'s last key. */
   lastKey(i: number): Uint8Array {
-    const at = this.#lastPos[i] as number;
-    return this.#keys.slice(at, at + (this.#lastLen[i] as number));
+    return this.#key(i, LAST_POS);
   }
 
   compareFirst(i: number, key: Uint8Array): number {
-    return this.#compare(this.#firstPos, this.#firstLen, i, key);
+    return this.#compare(i, FIRST_POS, key);
+  }
+
+  /**
+   * The block that holds `key` if any block does (its first key <= `key` <= its last key),
+   * else -1. The point-lookup path: allocates nothing.
+   */
+  locate(key: Uint8Array): number {
+    const n = this.count;
+    if (n === 0) return -1;
+    const keys = this.#keys;
+    const shared = this.#shared;
+    if (key.length < shared) return -1;
+    const minPos = this.#meta[FIRST_POS] as number;
+    // Every key between the first and the last starts with the shared prefix.
+    for (let j = 0; j < shared; j++) if (keys[minPos + j] !== key[j]) return -1;
+    const kp = prefix32(key, shared, key.length - shared);
+    const prefixes = this.#lastPrefix;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const lp = prefixes[mid] as number;
+      if (lp < kp || (lp === kp && this.#compare(mid, LAST_POS, key) < 0)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo < n && this.#compare(lo, FIRST_POS, key) <= 0 ? lo : -1;
   }
 
   /**
@@ -155,7 +218,7 @@ export class BlockIndex {
     let hi = this.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const c = this.#compare(this.#lastPos, this.#lastLen, mid, key);
+      const c = this.#compare(mid, LAST_POS, key);
       if (c < 0 || (c === 0 && !inclusive)) lo = mid + 1;
       else hi = mid;
     }
@@ -168,14 +231,22 @@ export class BlockIndex {
     let hi = this.count;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const c = this.#compare(this.#firstPos, this.#firstLen, mid, key);
+      const c = this.#compare(mid, FIRST_POS, key);
       if (c < 0 || (c === 0 && inclusive)) lo = mid + 1;
       else hi = mid;
     }
     return lo - 1;
   }
 
-  #compare(pos: Uint32Array, len: Uint32Array, i: number, key: Uint8Array): number {
-    return compareAt(this.#keys, pos[i] as number, len[i] as number, key);
+  /** Compares block `i`'s first (`which` = FIRST_POS) or last (LAST_POS) key with `key`. */
+  #compare(i: number, which: number, key: Uint8Array): number {
+    const at = i * STRIDE + which;
+    return compareAt(this.#keys, this.#meta[at] as number, this.#meta[at + 1] as number, key);
+  }
+
+  #key(i: number, which: number): Uint8Array {
+    const at = i * STRIDE + which;
+    const pos = this.#meta[at] as number;
+    return this.#keys.slice(pos, pos + (this.#meta[at + 1] as number));
   }
 }

@@ -1,5 +1,16 @@
-import { aboveLower, belowUpper, compareBytes, ioError, isKvError, KeyRange, KvError, type KvRecord, xxh32 } from '@kv/record';
+import {
+  aboveLower,
+  belowUpper,
+  compareBytes,
+  ioError,
+  isKvError,
+  type KeyRange,
+  KvError,
+  type KvRecord,
+  xxh32,
+} from '@kv/record';
 import { BlockView } from './block.js';
+import { ByteSlab } from './bytes.js';
 import { BloomView, type KeyHash } from './filter.js';
 import { decodeFooter } from './footer.js';
 import { BLOOM_SEED_1, BLOOM_SEED_2, corruption, FOOTER_BYTES, MAX_TABLE_BYTES } from './format.js';
@@ -10,12 +21,6 @@ import type { TableInfo } from './table-builder.js';
 export interface TableOpenOptions {
   /** File-system seam. Default: the real file system. */
   fs?: TableFs;
-  /**
-   * When a data block's checksum is verified. 'every-read' (default): each time a get or a
-   * scan reads the block. 'first-read': the first time only, per open table; later reads trust
-   * the mapped bytes (as a block cache trusts its copies), saving ~0.9 µs per 4 KiB block.
-   */
-  verifyBlocks?: 'every-read' | 'first-read';
 }
 
 /** What an open table reads from; dropped at close so the mapping can be collected. */
@@ -23,8 +28,6 @@ interface OpenState {
   bytes: Uint8Array;
   filter: BloomView;
   index: BlockIndex;
-  /** Per block, 1 once its checksum passed ('first-read' mode only). */
-  verified: Uint8Array | undefined;
 }
 
 interface Seek {
@@ -44,6 +47,7 @@ export class Table {
   readonly info: Readonly<TableInfo>;
   #state: OpenState | undefined;
   #failure: KvError | undefined;
+  readonly #slab = new ByteSlab();
 
   private constructor(info: TableInfo, state: OpenState) {
     this.info = Object.freeze(info);
@@ -55,10 +59,6 @@ export class Table {
     if (typeof path !== 'string' || path.length === 0) throw new TypeError('path must be a non-empty string');
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     const fs = options.fs ?? nodeTableFs;
-    const verifyBlocks = options.verifyBlocks ?? 'every-read';
-    if (verifyBlocks !== 'every-read' && verifyBlocks !== 'first-read') {
-      throw new TypeError(`verifyBlocks must be 'every-read' or 'first-read', got ${String(verifyBlocks)}`);
-    }
     let file: Awaited<ReturnType<TableFs['open']>>;
     try {
       file = await fs.open(path, 'read');
@@ -82,10 +82,10 @@ export class Table {
       throw isKvError(err) ? err : ioError(`reading table ${path}`, err);
     }
     await file.close().catch(() => {});
-    return Table.#parse(path, bytes, verifyBlocks);
+    return Table.#parse(path, bytes);
   }
 
-  static #parse(path: string, bytes: Uint8Array, verifyBlocks: 'every-read' | 'first-read'): Table {
+  static #parse(path: string, bytes: Uint8Array): Table {
     const footer = decodeFooter(bytes, bytes.length, path);
     const filter = BloomView.parse(bytes, footer.filterOffset, footer.filterLength, path);
     const index = BlockIndex.parse(bytes, footer.indexOffset, footer.indexLength, footer.filterOffset, path);
@@ -103,8 +103,7 @@ export class Table {
       minSeq: footer.minSeq,
       maxSeq: footer.maxSeq,
     };
-    const verified = verifyBlocks === 'first-read' ? new Uint8Array(index.count) : undefined;
-    return new Table(info, { bytes, filter, index, verified });
+    return new Table(info, { bytes, filter, index });
   }
 
   /**
@@ -117,13 +116,12 @@ export class Table {
     const h1 = hash === undefined ? xxh32(key, BLOOM_SEED_1) : hash.h1;
     const h2 = hash === undefined ? xxh32(key, BLOOM_SEED_2) : hash.h2;
     if (!s.filter.mayContain(h1, h2)) return undefined;
-    const index = s.index;
-    const b = index.seekForward(key, true);
-    if (b === index.count || index.compareFirst(b, key) > 0) return undefined;
+    const b = s.index.locate(key);
+    if (b < 0) return undefined;
     try {
       const block = this.#block(s, b);
       const i = block.find(key);
-      return i < 0 ? undefined : block.record(i);
+      return i < 0 ? undefined : block.record(i, this.#slab);
     } catch (err) {
       throw this.#fail(err);
     }
@@ -136,8 +134,7 @@ export class Table {
     const h1 = hash === undefined ? xxh32(key, BLOOM_SEED_1) : hash.h1;
     const h2 = hash === undefined ? xxh32(key, BLOOM_SEED_2) : hash.h2;
     if (!s.filter.mayContain(h1, h2)) return false;
-    const b = s.index.seekForward(key, true);
-    return b < s.index.count && s.index.compareFirst(b, key) <= 0;
+    return s.index.locate(key) >= 0;
   }
 
   /**
@@ -199,17 +196,14 @@ export class Table {
     }
   }
 
+  /** Block `b`, its slots verified. The place a cache of verified blocks would go. */
   #block(s: OpenState, b: number): BlockView {
-    const verified = s.verified;
-    const path = this.info.path;
-    const view = new BlockView(s.bytes, s.index.offset(b), s.index.length(b), path, verified?.[b] !== 1);
-    if (verified !== undefined) verified[b] = 1;
-    return view;
+    return new BlockView(s.bytes, s.index.offset(b), s.index.length(b), this.info.path);
   }
 
   #record(block: BlockView, i: number): KvRecord {
     try {
-      return block.record(i);
+      return block.record(i, this.#slab);
     } catch (err) {
       throw this.#fail(err);
     }
@@ -234,7 +228,8 @@ function checkRange(range: KeyRange): void {
   if (range === null || typeof range !== 'object') throw new TypeError('range must be an object');
   for (const name of ['gt', 'gte', 'lt', 'lte'] as const) {
     const bound = range[name];
-    if (bound !== undefined && !(bound instanceof Uint8Array)) throw new TypeError(`range.${name} must be a Uint8Array`);
+    if (bound !== undefined && !(bound instanceof Uint8Array))
+      throw new TypeError(`range.${name} must be a Uint8Array`);
   }
 }
 

@@ -176,7 +176,8 @@ export class TableBuilder {
 
 /** Shape checks: a table stores exactly the fields of a KvRecord. */
 function checkRecord(rec: KvRecord, i: number): void {
-  if (rec === null || typeof rec !== 'object') throw new TypeError(`record ${i} must be a KvRecord, got ${describe(rec)}`);
+  if (rec === null || typeof rec !== 'object')
+    throw new TypeError(`record ${i} must be a KvRecord, got ${describe(rec)}`);
   if (!(rec.key instanceof Uint8Array)) throw new TypeError(`record ${i}: key must be a Uint8Array`);
   if (!(rec.value instanceof Uint8Array)) throw new TypeError(`record ${i}: value must be a Uint8Array`);
   if (typeof rec.tombstone !== 'boolean') throw new TypeError(`record ${i}: tombstone must be a boolean`);

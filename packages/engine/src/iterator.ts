@@ -1,0 +1,75 @@
+import type { KeyRange, KvRecord } from '@kv/record';
+import type { MemtableSnapshot } from '@kv/memtable';
+import { mergeNewest } from './merge.js';
+import type { Version } from './version.js';
+
+export interface IteratorOptions extends KeyRange {
+  /** Stop after this many entries. Default: no limit. */
+  limit?: number | undefined;
+}
+
+export type Entry = [key: Uint8Array, value: Uint8Array];
+
+/**
+ * A consistent view of the store as it was when the iterator was created: later writes,
+ * flushes and compactions do not change what it yields. Iterate it with for...of or
+ * for await...of; `close()` (or finishing, or breaking out of a loop) releases its tables.
+ */
+export class KvIterator implements IterableIterator<Entry>, AsyncIterable<Entry> {
+  private readonly inner: Generator<KvRecord, void, undefined>;
+  private remaining: number;
+  private released = false;
+
+  constructor(
+    memtables: readonly MemtableSnapshot[],
+    private readonly version: Version,
+    range: IteratorOptions,
+    private readonly guard: () => void,
+  ) {
+    version.retain();
+    this.remaining = range.limit ?? Number.POSITIVE_INFINITY;
+    const r: KeyRange = { gt: range.gt, gte: range.gte, lt: range.lt, lte: range.lte, reverse: range.reverse ?? false };
+    const sources: Iterator<KvRecord>[] = memtables.map((m) => m.entries(r));
+    for (const h of version.tables()) sources.push(h.table.entries(r));
+    this.inner = mergeNewest(sources, r.reverse === true);
+  }
+
+  next(): IteratorResult<Entry, undefined> {
+    if (this.released) return { done: true, value: undefined };
+    this.guard();
+    while (this.remaining > 0) {
+      const step = this.inner.next();
+      if (step.done === true) break;
+      if (step.value.tombstone) continue;
+      this.remaining--;
+      return { done: false, value: [step.value.key, step.value.value] };
+    }
+    this.close();
+    return { done: true, value: undefined };
+  }
+
+  return(): IteratorResult<Entry, undefined> {
+    this.close();
+    return { done: true, value: undefined };
+  }
+
+  /** Releases the snapshot. Idempotent. */
+  close(): void {
+    if (this.released) return;
+    this.released = true;
+    this.inner.return();
+    this.version.release();
+  }
+
+  [Symbol.iterator](): this {
+    return this;
+  }
+
+  async *[Symbol.asyncIterator](): AsyncGenerator<Entry, void, undefined> {
+    try {
+      for (const e of this) yield e;
+    } finally {
+      this.close();
+    }
+  }
+}

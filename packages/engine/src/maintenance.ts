@@ -1,0 +1,257 @@
+import * as path from 'node:path';
+import type { Memtable } from '@kv/memtable';
+import { ioError, KvError, type KvRecord } from '@kv/record';
+import { Table, writeTable } from '@kv/sstable';
+import { type CompactionPlan, pickCompaction } from './compaction.js';
+import { type ManifestState, tableFileName, writeManifest } from './manifest.js';
+import { mergeNewest } from './merge.js';
+import type { KvStore } from './store.js';
+import { type TableHandle, Version } from './version.js';
+
+/**
+ * Background work of a store: flushing frozen memtables to level-0 tables, compacting levels,
+ * and the manifest edits both make. Flushes run one at a time, compactions one at a time, and
+ * manifest edits are serialized, so a flush and a compaction can overlap safely.
+ */
+export class Maintenance {
+  version: Version;
+  private manifest: ManifestState;
+  private nextTableId: number;
+  private flushing: Promise<void> | null = null;
+  private compacting: Promise<void> | null = null;
+  private edits: Promise<unknown> = Promise.resolve();
+  private roomWaiters: (() => void)[] = [];
+  private stopped = false;
+  private flushes = 0;
+  private compactions = 0;
+
+  constructor(
+    private readonly store: KvStore,
+    manifest: ManifestState,
+    version: Version,
+    private readonly tablesDir: string,
+  ) {
+    this.manifest = manifest;
+    this.version = version;
+    this.nextTableId = manifest.nextTableId;
+  }
+
+  /** Resolves when a writer may add to the memtables (too many waiting for flush: wait). */
+  async waitForRoom(): Promise<void> {
+    while (this.store.immutables.length >= this.store.opts.maxImmutableMemtables && this.store.failed === null) {
+      this.scheduleFlush();
+      await new Promise<void>((resolve) => this.roomWaiters.push(resolve));
+    }
+  }
+
+  scheduleFlush(): void {
+    if (this.flushing !== null || this.stopped) return;
+    this.flushing = this.flushLoop().finally(() => {
+      this.flushing = null;
+      this.wakeWriters();
+    });
+  }
+
+  async flushAll(): Promise<void> {
+    while (this.store.immutables.length > 0 && this.store.failed === null) {
+      this.scheduleFlush();
+      await this.flushing;
+    }
+  }
+
+  async compactAll(): Promise<void> {
+    while (this.compacting !== null) await this.compacting;
+    this.compacting = this.compactLoop(true).finally(() => (this.compacting = null));
+    await this.compacting;
+  }
+
+  /** Lets running work finish and starts no more. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    while (this.flushing !== null || this.compacting !== null) await Promise.all([this.flushing, this.compacting]);
+    await this.edits;
+    this.wakeWriters();
+  }
+
+  closeTables(): void {
+    for (const h of this.version.tables()) h.table.close();
+  }
+
+  stats() {
+    return {
+      flushedSeq: this.manifest.flushedSeq,
+      levels: this.version.levels.map((l) => ({
+        runs: l.length,
+        entries: l.reduce((n, h) => n + h.table.info.count, 0),
+        bytes: l.reduce((n, h) => n + h.table.info.fileBytes, 0),
+      })),
+      tables: this.version.tableCount,
+      flushes: this.flushes,
+      compactions: this.compactions,
+    };
+  }
+
+  private wakeWriters(): void {
+    const waiters = this.roomWaiters;
+    this.roomWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  private async flushLoop(): Promise<void> {
+    while (this.store.immutables.length > 0 && this.store.failed === null) {
+      const oldest = this.store.immutables.at(-1) as Memtable;
+      try {
+        await this.flushMemtable(oldest);
+      } catch (err) {
+        this.store.noteFailure(err);
+        return;
+      }
+      this.store.immutables.pop();
+      this.flushes++;
+      this.wakeWriters();
+      this.maybeCompact();
+    }
+  }
+
+  /**
+   * Writes `m` as a level-0 table, records it and the new WAL low-water mark in the manifest,
+   * then drops WAL segments wholly below the mark.
+   */
+  private async flushMemtable(m: Memtable): Promise<void> {
+    const added = m.count > 0 ? await this.buildTable(m.entries()) : undefined;
+    const flushedSeq = this.safeFlushedSeq(m);
+    await this.edit((levels) => {
+      if (added !== undefined) levels[0] = [added, ...(levels[0] ?? [])];
+    }, flushedSeq);
+    const wal = this.store.wal;
+    await wal.truncateFront(this.walIndexAfter(flushedSeq));
+  }
+
+  /** Every write with seq <= the result is in a table once `flushed` is: the WAL may drop them. */
+  private safeFlushedSeq(flushed: Memtable): number {
+    let min = Number.POSITIVE_INFINITY;
+    const consider = (m: Memtable) => {
+      if (m !== flushed && m.count > 0 && m.minSeq < min) min = m.minSeq;
+    };
+    consider(this.store.active);
+    for (const m of this.store.immutables) consider(m);
+    for (const s of this.store.inFlight) if (s < min) min = s;
+    const safe = min === Number.POSITIVE_INFINITY ? this.store.lastSeq : min - 1;
+    return Math.max(safe, this.manifest.flushedSeq);
+  }
+
+  /** Smallest WAL index holding a seq above `seq` (seqs grow with indices): binary search. */
+  private walIndexAfter(seq: number): number {
+    const wal = this.store.wal;
+    let lo = wal.firstIndex;
+    let hi = wal.lastIndex + 1;
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (wal.get(mid).seq <= seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  private async buildTable(records: Iterable<KvRecord>): Promise<TableHandle | undefined> {
+    const first = records[Symbol.iterator]();
+    const head = first.next();
+    if (head.done === true) return undefined;
+    const all: Iterable<KvRecord> = {
+      *[Symbol.iterator]() {
+        yield head.value;
+        for (let r = first.next(); r.done !== true; r = first.next()) yield r.value;
+      },
+    };
+    const id = this.nextTableId++;
+    const file = path.join(this.tablesDir, tableFileName(id));
+    const opts = this.store.opts;
+    const fsOption = opts.tableFs === undefined ? {} : { fs: opts.tableFs };
+    try {
+      await writeTable(file, all, { blockBytes: opts.blockBytes, bloomBitsPerKey: opts.bloomBitsPerKey, ...fsOption });
+      return { id, table: await Table.open(file, fsOption), refs: 0, obsolete: false };
+    } catch (err) {
+      throw err instanceof KvError ? err : ioError(`writing table ${file}`, err);
+    }
+  }
+
+  /**
+   * Applies `change` to a copy of the current levels, makes it durable in the manifest, then
+   * installs it; tables in `obsolete` are deleted only after the manifest no longer names them.
+   */
+  private edit(change: (levels: TableHandle[][]) => void, flushedSeq?: number, obsolete: TableHandle[] = []) {
+    const run = this.edits.then(async () => {
+      const levels = this.version.levels.map((l) => [...l]);
+      change(levels);
+      const next = new Version(levels);
+      let lastSeq = this.manifest.lastSeq;
+      for (const h of next.tables()) lastSeq = Math.max(lastSeq, h.table.info.maxSeq);
+      const state: ManifestState = {
+        nextTableId: this.nextTableId,
+        flushedSeq: Math.max(this.manifest.flushedSeq, flushedSeq ?? 0),
+        lastSeq,
+        levels: next.ids(),
+      };
+      await writeManifest(this.store.dir, state, this.store.opts.fs);
+      this.manifest = state;
+      next.retain();
+      const old = this.version;
+      this.version = next;
+      for (const h of obsolete) h.obsolete = true;
+      old.release();
+      const fs = this.store.opts.fs;
+      try {
+        for (const h of obsolete) await fs.unlink(path.join(this.tablesDir, tableFileName(h.id)));
+        if (obsolete.length > 0) await fs.fsyncDir(this.tablesDir);
+      } catch (err) {
+        throw ioError('deleting compacted tables', err);
+      }
+    });
+    this.edits = run.catch(() => {});
+    return run;
+  }
+
+  private maybeCompact(): void {
+    if (!this.store.opts.autoCompact || this.compacting !== null || this.stopped) return;
+    if (pickCompaction(this.version.levels, this.store.opts.runsPerLevel) === null) return;
+    this.compacting = this.compactLoop(false).finally(() => (this.compacting = null));
+  }
+
+  private async compactLoop(force: boolean): Promise<void> {
+    for (;;) {
+      if (this.store.failed !== null || (this.stopped && !force)) return;
+      const plan = pickCompaction(this.version.levels, this.store.opts.runsPerLevel, force);
+      if (plan === null) return;
+      try {
+        await this.compact(plan);
+      } catch (err) {
+        this.store.noteFailure(err);
+        if (force) throw err;
+        return;
+      }
+      this.compactions++;
+    }
+  }
+
+  private async compact(plan: CompactionPlan): Promise<void> {
+    const sources = plan.inputs.map((h) => h.table.entries({}));
+    const merged = mergeNewest(sources, false);
+    const records: Iterable<KvRecord> = plan.dropTombstones
+      ? {
+          *[Symbol.iterator]() {
+            for (const r of merged) if (!r.tombstone) yield r;
+          },
+        }
+      : merged;
+    const output = await this.buildTable(records);
+    const inputs = new Set(plan.inputs);
+    await this.edit(
+      (levels) => {
+        levels[plan.level] = (levels[plan.level] ?? []).filter((h) => !inputs.has(h));
+        if (output !== undefined) levels[plan.outputLevel] = [output, ...(levels[plan.outputLevel] ?? [])];
+      },
+      undefined,
+      [...plan.inputs],
+    );
+  }
+}

@@ -1,0 +1,78 @@
+import * as path from 'node:path';
+import { ioError, KvError } from '@kv/record';
+import { Table } from '@kv/sstable';
+import type { ResolvedKvStoreOptions } from './options.js';
+import { emptyManifest, type ManifestState, readManifest, tableFileName, writeManifest } from './manifest.js';
+import { type TableHandle, Version } from './version.js';
+
+export const TABLES_DIR = 'tables';
+export const WAL_DIR = 'wal';
+
+/**
+ * Reads the manifest (creating a fresh store's first), opens every table it names, and removes
+ * table files it does not name (leftovers of a flush or compaction cut short by a crash).
+ */
+export async function loadState(
+  dir: string,
+  opts: ResolvedKvStoreOptions,
+): Promise<{ manifest: ManifestState; version: Version; removed: string[] }> {
+  const fs = opts.fs;
+  const tablesDir = path.join(dir, TABLES_DIR);
+  let manifest = await readManifest(dir, fs);
+  const entries = await fs.readdir(dir);
+  if (manifest === undefined) {
+    if (entries.includes(WAL_DIR) || entries.includes(TABLES_DIR)) {
+      throw new KvError(
+        'KV_CORRUPTION',
+        `${path.join(dir, 'MANIFEST')} is missing but the store has data; restore it from a backup`,
+      );
+    }
+    manifest = emptyManifest(opts.maxLevels);
+    try {
+      await fs.mkdir(tablesDir);
+    } catch (err) {
+      throw ioError(`creating ${tablesDir}`, err);
+    }
+    await writeManifest(dir, manifest, fs);
+  }
+  while (manifest.levels.length < opts.maxLevels) manifest.levels.push([]);
+  if (manifest.levels.length > opts.maxLevels) {
+    throw new KvError(
+      'KV_INVALID_ARGUMENT',
+      `the store has ${manifest.levels.length} levels; open it with maxLevels >= ${manifest.levels.length}`,
+    );
+  }
+  const named = new Set(manifest.levels.flat());
+  const removed: string[] = [];
+  for (const file of await fs.readdir(tablesDir)) {
+    const id = Number.parseInt(file, 10);
+    if (file === tableFileName(id) && named.has(id)) continue;
+    await fs.unlink(path.join(tablesDir, file));
+    removed.push(file);
+  }
+  if (removed.length > 0) await fs.fsyncDir(tablesDir);
+  const handles: TableHandle[] = [];
+  try {
+    const levels: TableHandle[][] = [];
+    for (const ids of manifest.levels) {
+      const level: TableHandle[] = [];
+      for (const id of ids) {
+        const file = path.join(tablesDir, tableFileName(id));
+        const table = await Table.open(file, opts.tableFs === undefined ? {} : { fs: opts.tableFs }).catch((err) => {
+          if (err instanceof KvError) throw err;
+          throw ioError(`opening table ${file}`, err);
+        });
+        const handle = { id, table, refs: 0, obsolete: false };
+        handles.push(handle);
+        level.push(handle);
+      }
+      levels.push(level);
+    }
+    const version = new Version(levels);
+    version.retain();
+    return { manifest, version, removed };
+  } catch (err) {
+    for (const h of handles) h.table.close();
+    throw err;
+  }
+}

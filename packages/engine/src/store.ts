@@ -1,0 +1,295 @@
+import * as path from 'node:path';
+import { Memtable } from '@kv/memtable';
+import { compareBytes, describe, ioError, KvError, type KvRecord, toBytes } from '@kv/record';
+import { hashKey } from '@kv/sstable';
+import { acquireDirLock, type DirLock, type RecoveryReport, Wal } from '@kv/wal';
+import { type BatchOperation, batchToRecords, toRecord } from './batch.js';
+import { type IteratorOptions, KvIterator } from './iterator.js';
+import type { ManifestState } from './manifest.js';
+import { Maintenance } from './maintenance.js';
+import { type KvStoreOptions, type ResolvedKvStoreOptions, resolveKvStoreOptions } from './options.js';
+import { loadState, TABLES_DIR, WAL_DIR } from './open.js';
+import type { Version } from './version.js';
+
+export interface StoreRecovery {
+  wal: RecoveryReport;
+  /** WAL entries applied to the memtable at open. */
+  replayed: number;
+  /** WAL entries skipped because a table already holds them. */
+  skipped: number;
+  /** Table files no manifest named (a flush or compaction cut short), removed at open. */
+  removedTables: string[];
+}
+
+/**
+ * The store. Writes go to the WAL first (durable per `sync`), then to the memtable; full
+ * memtables are flushed to tables in the background and tables are compacted in the
+ * background. Reads are synchronous. See ../README.md for the guarantees.
+ */
+export class KvStore {
+  /** @internal shared with Maintenance */
+  active: Memtable;
+  /** @internal frozen memtables waiting to be flushed, newest first */
+  immutables: Memtable[] = [];
+  /** @internal */
+  lastSeq: number;
+  /** @internal first seq of each write that is being logged and is not yet in a memtable */
+  readonly inFlight = new Set<number>();
+  private failure: KvError | null = null;
+  private closing = false;
+  private closed = false;
+  private readonly maintenance: Maintenance;
+
+  private constructor(
+    readonly dir: string,
+    /** @internal */ readonly opts: ResolvedKvStoreOptions,
+    private readonly lock: DirLock,
+    /** @internal */ readonly wal: Wal,
+    manifest: ManifestState,
+    version: Version,
+    private readonly recovery: StoreRecovery,
+  ) {
+    this.active = new Memtable({ thresholdBytes: opts.memtableBytes });
+    this.lastSeq = Math.max(manifest.lastSeq, manifest.flushedSeq);
+    this.maintenance = new Maintenance(this, manifest, version, path.join(dir, TABLES_DIR));
+  }
+
+  /** Opens (creating if needed) the store in `dir`: reads the manifest, opens tables, replays the WAL. */
+  static async open(dir: string, options?: KvStoreOptions): Promise<KvStore> {
+    if (typeof dir !== 'string' || dir === '')
+      throw new TypeError(`dir must be a non-empty string, got ${describe(dir)}`);
+    const opts = resolveKvStoreOptions(options);
+    try {
+      await opts.fs.mkdir(dir);
+    } catch (err) {
+      throw ioError(`creating ${dir}`, err);
+    }
+    const lock = acquireDirLock(dir, 'LOCK');
+    let wal: Wal | undefined;
+    let state: Awaited<ReturnType<typeof loadState>> | undefined;
+    try {
+      state = await loadState(dir, opts);
+      wal = await Wal.open(path.join(dir, WAL_DIR), {
+        sync: opts.sync,
+        maxSegmentBytes: opts.walSegmentBytes,
+        recoveryMode: opts.recoveryMode,
+        limits: opts.limits,
+        ...(opts.walFs === undefined ? {} : { fs: opts.walFs }),
+      });
+      const recovery: StoreRecovery = {
+        wal: wal.recoveryReport,
+        replayed: 0,
+        skipped: 0,
+        removedTables: state.removed,
+      };
+      const store = new KvStore(dir, opts, lock, wal, state.manifest, state.version, recovery);
+      store.replay(state.manifest.flushedSeq);
+      return store;
+    } catch (err) {
+      await wal?.close().catch(() => {});
+      state?.version.release();
+      for (const h of state?.version.tables() ?? []) h.table.close();
+      lock.release();
+      throw err;
+    }
+  }
+
+  /** Applies WAL entries newer than the tables to memtables, rotating as they fill. */
+  private replay(flushedSeq: number): void {
+    for (const { record } of this.wal.entries()) {
+      if (record.seq <= flushedSeq) {
+        this.recovery.skipped++;
+        continue;
+      }
+      this.active.put(record);
+      this.recovery.replayed++;
+      if (record.seq > this.lastSeq) this.lastSeq = record.seq;
+      if (this.active.isFull) this.rotate();
+    }
+  }
+
+  /** Stores `value` under `key`; resolves once logged (durable under sync 'always'). */
+  async put(key: string | Uint8Array, value: string | Uint8Array): Promise<void> {
+    this.guardWrite();
+    await this.write([toRecord(key, value, false, this.opts.limits)]);
+  }
+
+  async delete(key: string | Uint8Array): Promise<void> {
+    this.guardWrite();
+    await this.write([toRecord(key, undefined, true, this.opts.limits)]);
+  }
+
+  /** Applies every operation or none, across a crash too (one WAL frame). */
+  async batch(ops: readonly BatchOperation[]): Promise<void> {
+    this.guardWrite();
+    const recs = batchToRecords(ops, this.opts.limits);
+    if (recs.length > 0) await this.write(recs);
+  }
+
+  /** The value stored under `key`, or undefined. Synchronous. */
+  get(key: string | Uint8Array): Uint8Array | undefined {
+    this.guardOpen();
+    const k = typeof key === 'string' ? toBytes(key) : key;
+    if (!(k instanceof Uint8Array)) throw new TypeError(`key must be a string or a Uint8Array, got ${describe(key)}`);
+    let rec: KvRecord | undefined = this.active.get(k);
+    for (let i = 0; rec === undefined && i < this.immutables.length; i++) rec = (this.immutables[i] as Memtable).get(k);
+    if (rec === undefined) rec = this.getFromTables(k);
+    return rec === undefined || rec.tombstone ? undefined : rec.value;
+  }
+
+  private getFromTables(k: Uint8Array): KvRecord | undefined {
+    let hash: ReturnType<typeof hashKey> | undefined;
+    for (const level of this.maintenance.version.levels) {
+      for (const h of level) {
+        const info = h.table.info;
+        if (compareBytes(k, info.minKey) < 0 || compareBytes(k, info.maxKey) > 0) continue;
+        hash ??= hashKey(k);
+        const rec = h.table.get(k, hash);
+        if (rec !== undefined) return rec;
+      }
+    }
+    return undefined;
+  }
+
+  /** A lazy, consistent view of [key, value] pairs in bytewise key order. */
+  iterator(options: IteratorOptions = {}): KvIterator {
+    this.guardOpen();
+    if (options === null || typeof options !== 'object') throw new TypeError('iterator options must be an object');
+    const bound = (name: keyof IteratorOptions) => {
+      const v = options[name];
+      if (v === undefined) return undefined;
+      if (typeof v !== 'string' && !(v instanceof Uint8Array)) {
+        throw new TypeError(`${name} must be a string or a Uint8Array, got ${describe(v)}`);
+      }
+      return typeof v === 'string' ? toBytes(v) : v;
+    };
+    const limit = options.limit;
+    if (limit !== undefined && (typeof limit !== 'number' || Number.isNaN(limit) || limit < 0)) {
+      throw new TypeError('limit must be a non-negative number');
+    }
+    const range = {
+      gt: bound('gt'),
+      gte: bound('gte'),
+      lt: bound('lt'),
+      lte: bound('lte'),
+      reverse: options.reverse === true,
+      limit: limit === undefined || limit === Number.POSITIVE_INFINITY ? undefined : Math.floor(limit),
+    };
+    const memtables = [this.active.snapshot(), ...this.immutables.map((m) => m.snapshot())];
+    return new KvIterator(memtables, this.maintenance.version, range, () => this.guardOpen());
+  }
+
+  /** Writes the memtable to a table and waits until every memtable is flushed. */
+  async flush(): Promise<void> {
+    this.guardWrite();
+    if (this.active.count > 0) this.rotate();
+    await this.maintenance.flushAll();
+    this.guardWrite();
+  }
+
+  /** Flushes, then merges every table into one run on the last level. */
+  async compact(): Promise<void> {
+    await this.flush();
+    await this.maintenance.compactAll();
+    this.guardWrite();
+  }
+
+  stats(): KvStoreStats {
+    this.guardOpen();
+    return {
+      lastSeq: this.lastSeq,
+      memtable: { entries: this.active.count, bytes: this.active.byteSize },
+      immutableMemtables: this.immutables.length,
+      ...this.maintenance.stats(),
+      wal: this.wal.stats(),
+      recovery: this.recovery,
+      failed: this.failure?.message ?? null,
+    };
+  }
+
+  /** Waits for background work, closes the WAL and tables, and releases the directory. */
+  async close(): Promise<void> {
+    if (this.closing) return;
+    this.closing = true;
+    try {
+      await this.maintenance.stop();
+      await this.wal.close().catch((err) => this.noteFailure(err));
+    } finally {
+      this.maintenance.closeTables();
+      this.closed = true;
+      this.lock.release();
+    }
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close();
+  }
+
+  // ---- internals shared with Maintenance ----
+
+  /** @internal */
+  rotate(): void {
+    this.active.freeze();
+    this.immutables.unshift(this.active);
+    this.active = new Memtable({ thresholdBytes: this.opts.memtableBytes });
+    this.maintenance.scheduleFlush();
+  }
+
+  /** @internal records the first background or I/O failure; every later write rejects with it */
+  noteFailure(err: unknown): KvError {
+    const e = err instanceof KvError ? err : ioError(`store in ${this.dir}`, err);
+    if (this.failure === null && (e.code === 'KV_IO_ERROR' || e.code === 'KV_CORRUPTION')) this.failure = e;
+    return e;
+  }
+
+  /** @internal */
+  get failed(): KvError | null {
+    return this.failure;
+  }
+
+  private guardOpen(): void {
+    if (this.closed || this.closing) {
+      throw new KvError('KV_NOT_OPEN', `the store in ${this.dir} is closed; open it again to use it`);
+    }
+  }
+
+  private guardWrite(): void {
+    this.guardOpen();
+    if (this.failure !== null) throw this.failure;
+  }
+
+  private async write(recs: KvRecord[]): Promise<void> {
+    await this.maintenance.waitForRoom();
+    this.guardWrite();
+    // Seqs are assigned and the WAL append is issued in the same synchronous step, so seq
+    // order and WAL index order agree.
+    const first = this.lastSeq + 1;
+    for (const r of recs) r.seq = ++this.lastSeq;
+    this.inFlight.add(first);
+    try {
+      if (recs.length === 1) await this.wal.append(recs[0] as KvRecord);
+      else await this.wal.appendBatch(recs);
+    } catch (err) {
+      throw this.noteFailure(err);
+    } finally {
+      this.inFlight.delete(first);
+    }
+    // All records of a batch become visible in one synchronous step.
+    for (const r of recs) this.active.put(r);
+    if (this.active.isFull) this.rotate();
+  }
+}
+
+export interface KvStoreStats {
+  lastSeq: number;
+  memtable: { entries: number; bytes: number };
+  immutableMemtables: number;
+  flushedSeq: number;
+  levels: { runs: number; entries: number; bytes: number }[];
+  tables: number;
+  flushes: number;
+  compactions: number;
+  wal: ReturnType<Wal['stats']>;
+  recovery: StoreRecovery;
+  failed: string | null;
+}

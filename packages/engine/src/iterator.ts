@@ -3,8 +3,19 @@ import type { MemtableSnapshot } from '@kv/memtable';
 import { mergeNewest } from './merge.js';
 import type { Version } from './version.js';
 
-export interface IteratorOptions extends KeyRange {
+export interface IteratorOptions {
+  gt?: string | Uint8Array | undefined;
+  gte?: string | Uint8Array | undefined;
+  lt?: string | Uint8Array | undefined;
+  lte?: string | Uint8Array | undefined;
+  /** Descending key order. Default false. */
+  reverse?: boolean | undefined;
   /** Stop after this many entries. Default: no limit. */
+  limit?: number | undefined;
+}
+
+/** Bounds converted to bytes. */
+export interface ResolvedRange extends KeyRange {
   limit?: number | undefined;
 }
 
@@ -23,7 +34,7 @@ export class KvIterator implements IterableIterator<Entry>, AsyncIterable<Entry>
   constructor(
     memtables: readonly MemtableSnapshot[],
     private readonly version: Version,
-    range: IteratorOptions,
+    range: ResolvedRange,
     private readonly guard: () => void,
   ) {
     version.retain();

@@ -4,7 +4,7 @@ import { compareBytes, describe, ioError, KvError, type KvRecord, toBytes } from
 import { hashKey } from '@kv/sstable';
 import { acquireDirLock, type DirLock, type RecoveryReport, Wal } from '@kv/wal';
 import { type BatchOperation, batchToRecords, toRecord } from './batch.js';
-import { type IteratorOptions, KvIterator } from './iterator.js';
+import { type IteratorOptions, KvIterator, type ResolvedRange } from './iterator.js';
 import type { ManifestState } from './manifest.js';
 import { Maintenance } from './maintenance.js';
 import { type KvStoreOptions, type ResolvedKvStoreOptions, resolveKvStoreOptions } from './options.js';
@@ -155,7 +155,7 @@ export class KvStore {
   iterator(options: IteratorOptions = {}): KvIterator {
     this.guardOpen();
     if (options === null || typeof options !== 'object') throw new TypeError('iterator options must be an object');
-    const bound = (name: keyof IteratorOptions) => {
+    const bound = (name: 'gt' | 'gte' | 'lt' | 'lte') => {
       const v = options[name];
       if (v === undefined) return undefined;
       if (typeof v !== 'string' && !(v instanceof Uint8Array)) {
@@ -167,7 +167,7 @@ export class KvStore {
     if (limit !== undefined && (typeof limit !== 'number' || Number.isNaN(limit) || limit < 0)) {
       throw new TypeError('limit must be a non-negative number');
     }
-    const range = {
+    const range: ResolvedRange = {
       gt: bound('gt'),
       gte: bound('gte'),
       lt: bound('lt'),

@@ -1,0 +1,231 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULT_KV_STORE_OPTIONS, KvStore } from '@kv/engine';
+import { afterEach, describe, expect, it } from 'vitest';
+import { entries, expectKvError, TINY, tempDir, text } from './helpers.js';
+
+const open: KvStore[] = [];
+async function openStore(dir = tempDir(), options = {}): Promise<KvStore> {
+  const db = await KvStore.open(dir, { ...TINY, ...options });
+  open.push(db);
+  return db;
+}
+afterEach(async () => {
+  for (const db of open.splice(0)) await db.close().catch(() => {});
+});
+
+describe('put, get, delete', () => {
+  it('reads its own writes, strings and bytes alike', async () => {
+    const db = await openStore();
+    await db.put('a', '1');
+    await db.put(Uint8Array.of(0, 255), Uint8Array.of(7));
+    expect(text(db.get('a'))).toBe('1');
+    expect(db.get(Uint8Array.of(0, 255))).toEqual(Uint8Array.of(7));
+    expect(db.get('missing')).toBeUndefined();
+  });
+
+  it('overwrites and deletes; a deleted key is undefined, not an error', async () => {
+    const db = await openStore();
+    await db.put('k', 'old');
+    await db.put('k', 'new');
+    expect(text(db.get('k'))).toBe('new');
+    await db.delete('k');
+    expect(db.get('k')).toBeUndefined();
+    await db.delete('never-there');
+  });
+
+  it('copies caller buffers: mutating them after put changes nothing', async () => {
+    const db = await openStore();
+    const key = Uint8Array.of(1, 2);
+    const value = Uint8Array.of(3, 4);
+    await db.put(key, value);
+    key[0] = 9;
+    value[0] = 9;
+    expect(db.get(Uint8Array.of(1, 2))).toEqual(Uint8Array.of(3, 4));
+  });
+
+  it('keeps data across flush, compaction and reopen', async () => {
+    const dir = tempDir();
+    const db = await KvStore.open(dir, TINY);
+    for (let i = 0; i < 500; i++) await db.put(`key${String(i).padStart(4, '0')}`, `value${i}`);
+    for (let i = 0; i < 500; i += 3) await db.delete(`key${String(i).padStart(4, '0')}`);
+    expect(db.stats().flushes).toBeGreaterThan(0);
+    await db.close();
+    const again = await openStore(dir);
+    for (let i = 0; i < 500; i++) {
+      expect(text(again.get(`key${String(i).padStart(4, '0')}`))).toBe(i % 3 === 0 ? undefined : `value${i}`);
+    }
+    await again.compact();
+    expect(again.stats().tables).toBe(1);
+    expect(entries(again).length).toBe(500 - 167);
+  });
+});
+
+describe('batch', () => {
+  it('applies puts and deletes together', async () => {
+    const db = await openStore();
+    await db.put('gone', 'x');
+    await db.batch([
+      { type: 'put', key: 'a', value: '1' },
+      { type: 'del', key: 'gone' },
+      { type: 'put', key: 'b', value: '2' },
+    ]);
+    expect(entries(db)).toEqual([
+      ['a', '1'],
+      ['b', '2'],
+    ]);
+  });
+
+  it('a batch with one bad operation writes nothing', async () => {
+    const db = await openStore();
+    await expect(
+      db.batch([
+        { type: 'put', key: 'a', value: '1' },
+        { type: 'nope' as 'put', key: 'b', value: '2' },
+      ]),
+    ).rejects.toMatchObject({ code: 'KV_INVALID_ARGUMENT' });
+    await expect(db.batch([{ type: 'put', key: 'a', value: 5 as unknown as string }])).rejects.toThrow(TypeError);
+    expect(db.get('a')).toBeUndefined();
+    expect(db.stats().wal.lastIndex).toBe(0);
+  });
+});
+
+describe('argument checking', () => {
+  it('wrong types are TypeErrors and change nothing', async () => {
+    const db = await openStore();
+    await expect(db.put(1 as unknown as string, 'v')).rejects.toThrow(TypeError);
+    await expect(db.put('k', null as unknown as string)).rejects.toThrow(TypeError);
+    await expect(db.batch('x' as never)).rejects.toThrow(TypeError);
+    expect(() => db.get({} as unknown as string)).toThrow(TypeError);
+    expect(() => db.iterator({ gt: 5 as unknown as string })).toThrow(TypeError);
+    expect(db.stats().wal.lastIndex).toBe(0);
+  });
+
+  it('empty keys are KV_INVALID_ARGUMENT; oversized ones KV_TOO_LARGE', async () => {
+    const db = await openStore(tempDir(), { limits: { maxKeyBytes: 8, maxValueBytes: 8 } });
+    await expectKvError(db.put('', 'v'), 'KV_INVALID_ARGUMENT');
+    await expectKvError(db.put('much too long', 'v'), 'KV_TOO_LARGE');
+    await expectKvError(db.put('k', 'much too long'), 'KV_TOO_LARGE');
+  });
+
+  it('bad options fail the open with a clear message and create nothing', async () => {
+    const dir = path.join(tempDir(), 'never');
+    await expectKvError(KvStore.open(dir, { memtableBytes: -1 }), 'KV_INVALID_ARGUMENT');
+    await expectKvError(KvStore.open(dir, { sync: 'maybe' as 'always' }), 'KV_INVALID_ARGUMENT');
+    await expectKvError(KvStore.open(dir, { colour: 'red' } as never), 'KV_INVALID_ARGUMENT');
+    await expect(KvStore.open(dir, { autoCompact: 'yes' as unknown as boolean })).rejects.toThrow(TypeError);
+    expect(fs.existsSync(dir)).toBe(false);
+    expect(Object.isFrozen(DEFAULT_KV_STORE_OPTIONS)).toBe(true);
+  });
+});
+
+describe('lifecycle', () => {
+  it('a second open of the same directory is KV_LOCKED', async () => {
+    const dir = tempDir();
+    await openStore(dir);
+    await expectKvError(KvStore.open(dir, TINY), 'KV_LOCKED');
+  });
+
+  it('every call after close is KV_NOT_OPEN; close is idempotent', async () => {
+    const db = await KvStore.open(tempDir(), TINY);
+    await db.put('a', '1');
+    const it = db.iterator();
+    await db.close();
+    await db.close();
+    await expectKvError(db.put('a', '2'), 'KV_NOT_OPEN');
+    await expectKvError(() => db.get('a'), 'KV_NOT_OPEN');
+    await expectKvError(() => db.iterator(), 'KV_NOT_OPEN');
+    await expectKvError(() => it.next(), 'KV_NOT_OPEN');
+    await expectKvError(() => db.stats(), 'KV_NOT_OPEN');
+  });
+
+  it('supports await using (Symbol.asyncDispose)', async () => {
+    const dir = tempDir();
+    {
+      await using db = await KvStore.open(dir, TINY);
+      await db.put('a', '1');
+    }
+    const db = await openStore(dir);
+    expect(text(db.get('a'))).toBe('1');
+  });
+
+  it('a missing MANIFEST in a store with data is KV_CORRUPTION', async () => {
+    const dir = tempDir();
+    const db = await KvStore.open(dir, TINY);
+    await db.put('a', '1');
+    await db.close();
+    fs.unlinkSync(path.join(dir, 'MANIFEST'));
+    const err = await expectKvError(KvStore.open(dir, TINY), 'KV_CORRUPTION');
+    expect(err.message).toContain('MANIFEST');
+  });
+});
+
+describe('iterator', () => {
+  async function abc(): Promise<KvStore> {
+    const db = await openStore();
+    for (const k of ['a', 'b', 'c', 'd', 'e']) await db.put(k, k.toUpperCase());
+    return db;
+  }
+
+  it('honours gt, gte, lt, lte, reverse and limit', async () => {
+    const db = await abc();
+    const keys = (o: object) => entries(db, o).map(([k]) => k);
+    expect(keys({})).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(keys({ gt: 'b', lte: 'd' })).toEqual(['c', 'd']);
+    expect(keys({ gte: 'b', lt: 'd' })).toEqual(['b', 'c']);
+    expect(keys({ reverse: true, limit: 2 })).toEqual(['e', 'd']);
+    expect(keys({ gte: 'b', lt: 'e', reverse: true })).toEqual(['d', 'c', 'b']);
+    expect(keys({ limit: 0 })).toEqual([]);
+    expect(keys({ gt: 'z' })).toEqual([]);
+  });
+
+  it('sees a snapshot: later writes, deletes, flushes and compactions do not change it', async () => {
+    const db = await abc();
+    const it = db.iterator();
+    await db.put('c', 'changed');
+    await db.delete('a');
+    await db.put('f', 'F');
+    await db.flush();
+    await db.compact();
+    expect([...it].map(([k, v]) => `${text(k)}=${text(v)}`)).toEqual(['a=A', 'b=B', 'c=C', 'd=D', 'e=E']);
+    expect(entries(db).map(([k]) => k)).toEqual(['b', 'c', 'd', 'e', 'f']);
+  });
+
+  it('merges memtable and tables, the newest version winning and tombstones hiding', async () => {
+    const db = await openStore();
+    for (let i = 0; i < 300; i++) await db.put(`k${String(i).padStart(3, '0')}`, 'old');
+    await db.flush();
+    await db.put('k005', 'new');
+    await db.delete('k006');
+    const all = entries(db);
+    expect(all.length).toBe(299);
+    expect(all[5]).toEqual(['k005', 'new']);
+    expect(all[6]?.[0]).toBe('k007');
+  });
+
+  it('works with for await', async () => {
+    const db = await abc();
+    const seen: string[] = [];
+    for await (const [k] of db.iterator({ limit: 3 })) seen.push(text(k) as string);
+    expect(seen).toEqual(['a', 'b', 'c']);
+  });
+});
+
+describe('stats', () => {
+  it('reports memtable, levels, WAL and recovery', async () => {
+    const dir = tempDir();
+    const db = await KvStore.open(dir, TINY);
+    for (let i = 0; i < 200; i++) await db.put(`k${i}`, 'v'.repeat(50));
+    await db.flush();
+    const s = db.stats();
+    expect(s.lastSeq).toBe(200);
+    expect(s.flushes).toBeGreaterThan(0);
+    expect(s.levels.reduce((n, l) => n + l.entries, 0)).toBeGreaterThanOrEqual(200);
+    expect(s.memtable.entries).toBe(0);
+    expect(s.wal.segments).toBeGreaterThanOrEqual(1);
+    await db.close();
+    const again = await openStore(dir);
+    expect(again.stats().recovery.replayed).toBeLessThan(200);
+    expect(again.stats().lastSeq).toBe(200);
+  });
+});

@@ -1,0 +1,40 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { KvStore, KvStoreOptions } from '@kv/engine';
+import { KvError } from '@kv/record';
+import { expect } from 'vitest';
+
+export function tempDir(prefix = 'kv-engine-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+/** Tiny sizes so every test exercises rotation, flush and compaction. */
+export const TINY: KvStoreOptions = { memtableBytes: 4096, walSegmentBytes: 64 * 1024, runsPerLevel: 2, maxLevels: 4 };
+
+export const text = (b: Uint8Array | undefined) => (b === undefined ? undefined : Buffer.from(b).toString('utf8'));
+
+export function entries(db: KvStore, options = {}): [string, string][] {
+  return [...db.iterator(options)].map(([k, v]) => [text(k) as string, text(v) as string]);
+}
+
+export async function expectKvError(p: Promise<unknown> | (() => unknown), code: string): Promise<KvError> {
+  try {
+    await (typeof p === 'function' ? p() : p);
+  } catch (err) {
+    expect(err).toBeInstanceOf(KvError);
+    expect((err as KvError).code).toBe(code);
+    return err as KvError;
+  }
+  throw new Error(`expected ${code}, nothing was thrown`);
+}
+
+export function prng(seed: number): () => number {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

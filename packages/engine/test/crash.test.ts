@@ -30,6 +30,23 @@ async function runAndKill(dir: string, seed: number, delayMs: number, options: o
   return out.slice('ready\n'.length);
 }
 
+/** What the store holds about the key a failure names: for the failure message. */
+function diagnose(db: KvStore, problem: string): string {
+  const key = /acknowledged (\S+?)=/.exec(problem)?.[1] ?? '';
+  const s = db.stats();
+  const wal = [...db.wal.entries()]
+    .filter((e) => text(e.record.key) === key)
+    .map((e) => `#${e.index} seq ${e.record.seq}${e.record.tombstone ? ' del' : ''}`);
+  return JSON.stringify({
+    key,
+    levels: s.levels.map((l) => l.runs),
+    flushedSeq: s.flushedSeq,
+    lastSeq: s.lastSeq,
+    recovery: s.recovery,
+    wal,
+  });
+}
+
 async function killLoop(seed: number, options: object): Promise<CrashModel> {
   const random = prng(seed);
   const dir = tempDir();
@@ -41,7 +58,7 @@ async function killLoop(seed: number, options: object): Promise<CrashModel> {
     try {
       const read = (k: string) => text(db.get(k));
       const problem = model.reconcile(read, inFlight);
-      expect(problem, `seed ${seed}, run ${run}`).toBeNull();
+      expect(problem === null ? null : `${problem}\n${diagnose(db, problem)}`, `seed ${seed}, run ${run}`).toBeNull();
       // Nothing resurrected or invented, and the iterator agrees with get.
       const scanned = new Map([...db.iterator()].map(([k, v]) => [text(k) as string, text(v) as string]));
       expect(scanned, `seed ${seed}, run ${run}`).toEqual(model.state);

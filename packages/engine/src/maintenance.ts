@@ -91,6 +91,10 @@ export class Maintenance {
     };
   }
 
+  private event(name: string): void {
+    this.store.opts.onEventForTesting?.(name);
+  }
+
   private wakeWriters(): void {
     const waiters = this.roomWaiters;
     this.roomWaiters = [];
@@ -119,12 +123,15 @@ export class Maintenance {
    */
   private async flushMemtable(m: Memtable): Promise<void> {
     const added = m.count > 0 ? await this.buildTable(m.entries()) : undefined;
+    this.event('flush:table-written');
     const flushedSeq = this.safeFlushedSeq(m);
     await this.edit((levels) => {
       if (added !== undefined) levels[0] = [added, ...(levels[0] ?? [])];
     }, flushedSeq);
+    this.event('flush:manifest-written');
     const wal = this.store.wal;
     await wal.truncateFront(this.walIndexAfter(flushedSeq));
+    this.event('flush:wal-truncated');
   }
 
   /** Every write with seq <= the result is in a table once `flushed` is: the WAL may drop them. */
@@ -193,6 +200,7 @@ export class Maintenance {
         levels: next.ids(),
       };
       await writeManifest(this.store.dir, state, this.store.opts.fs);
+      if (obsolete.length > 0) this.event('compaction:manifest-written');
       this.manifest = state;
       next.retain();
       const old = this.version;
@@ -206,6 +214,7 @@ export class Maintenance {
       } catch (err) {
         throw ioError('deleting compacted tables', err);
       }
+      if (obsolete.length > 0) this.event('compaction:inputs-deleted');
     });
     this.edits = run.catch(() => {});
     return run;
@@ -244,6 +253,7 @@ export class Maintenance {
         }
       : merged;
     const output = await this.buildTable(records);
+    this.event('compaction:table-written');
     const inputs = new Set(plan.inputs);
     await this.edit(
       (levels) => {

@@ -26,6 +26,13 @@ export interface KvStoreOptions {
   recoveryMode?: RecoveryMode;
   /** Key and value size limits. Default 64 KiB keys, 16 MiB values. */
   limits?: RecordLimits;
+  /**
+   * Test hook: called at named points of background work ('flush:table-written',
+   * 'flush:manifest-written', 'flush:wal-truncated', 'compaction:table-written',
+   * 'compaction:manifest-written', 'compaction:inputs-deleted'), so crash tests can kill the
+   * process exactly there. Default: none.
+   */
+  onEventForTesting?: (event: string) => void;
   /** File-system seams, for fault-injection tests. */
   fs?: EngineFs;
   walFs?: WalFs;
@@ -33,7 +40,8 @@ export interface KvStoreOptions {
 }
 
 export type ResolvedKvStoreOptions = Readonly<
-  Required<Omit<KvStoreOptions, 'walFs' | 'tableFs'>> & Pick<KvStoreOptions, 'walFs' | 'tableFs'>
+  Required<Omit<KvStoreOptions, 'walFs' | 'tableFs' | 'onEventForTesting'>> &
+    Pick<KvStoreOptions, 'walFs' | 'tableFs' | 'onEventForTesting'>
 >;
 
 export const DEFAULT_KV_STORE_OPTIONS: ResolvedKvStoreOptions = Object.freeze({
@@ -68,7 +76,7 @@ export function resolveKvStoreOptions(options: KvStoreOptions = {}): ResolvedKvS
     throw new TypeError(`KvStore options must be an object, got ${describe(options)}`);
   }
   const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const known = new Set([...Object.keys(DEFAULT_KV_STORE_OPTIONS), 'walFs', 'tableFs']);
+  const known = new Set([...Object.keys(DEFAULT_KV_STORE_OPTIONS), 'walFs', 'tableFs', 'onEventForTesting']);
   for (const k of Object.keys(given)) if (!known.has(k)) throw invalid(`unknown option "${k}"`);
   const o = { ...DEFAULT_KV_STORE_OPTIONS, ...given } as ResolvedKvStoreOptions;
   if (o.sync !== 'always' && o.sync !== 'none') throw invalid(`sync must be 'always' or 'none', got ${String(o.sync)}`);

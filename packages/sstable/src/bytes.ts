@@ -66,6 +66,7 @@ export function compareAt(buf: Uint8Array, pos: number, len: number, key: Uint8A
  * two keys' prefixes differ, their keys compare the same way; equal prefixes settle nothing.
  */
 export function prefix32(b: Uint8Array, at: number, len: number): number {
+  if (len <= 0) return 0;
   if (len >= 4) {
     return (
       (((b[at] as number) << 24) |

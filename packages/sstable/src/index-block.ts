@@ -72,7 +72,7 @@ export class BlockIndex {
   /** Bytes every key in the table starts with: the common prefix of its first and last key. */
   #shared = 0;
   /**
-   * Per block, the 4 bytes of its last key after the shared prefix, big-endian, zero-padded:
+   * Per block, bytes [shared, shared + 8) of its last key as two big-endian u32s, zero-padded:
    * an order-preserving summary that settles most probes of `locate` in one small array.
    */
   #lastPrefix: Uint32Array;
@@ -81,7 +81,7 @@ export class BlockIndex {
     this.count = count;
     this.#keys = keys;
     this.#meta = new Uint32Array(count * STRIDE);
-    this.#lastPrefix = new Uint32Array(count);
+    this.#lastPrefix = new Uint32Array(2 * count);
   }
 
   /**
@@ -157,7 +157,10 @@ export class BlockIndex {
     this.#shared = shared;
     for (let i = 0; i < n; i++) {
       const at = i * STRIDE;
-      this.#lastPrefix[i] = prefix32(b, (m[at + LAST_POS] as number) + shared, (m[at + LAST_LEN] as number) - shared);
+      const pos = (m[at + LAST_POS] as number) + shared;
+      const len = (m[at + LAST_LEN] as number) - shared;
+      this.#lastPrefix[2 * i] = prefix32(b, pos, len);
+      this.#lastPrefix[2 * i + 1] = prefix32(b, pos + 4, len - 4);
     }
   }
 
@@ -184,8 +187,9 @@ export class BlockIndex {
   }
 
   /**
-   * The block that holds `key` if any block does (its first key <= `key` <= its last key),
-   * else -1. The point-lookup path: allocates nothing.
+   * The only block that can hold `key`: the first whose last key is >= `key`, or -1 when
+   * `key` is outside the table's key range. The point-lookup path: allocates nothing, and
+   * mostly reads one 8-byte prefix per probe.
    */
   locate(key: Uint8Array): number {
     const n = this.count;
@@ -196,17 +200,21 @@ export class BlockIndex {
     const minPos = this.#meta[FIRST_POS] as number;
     // Every key between the first and the last starts with the shared prefix.
     for (let j = 0; j < shared; j++) if (keys[minPos + j] !== key[j]) return -1;
-    const kp = prefix32(key, shared, key.length - shared);
+    const kHigh = prefix32(key, shared, key.length - shared);
+    const kLow = prefix32(key, shared + 4, key.length - shared - 4);
     const prefixes = this.#lastPrefix;
     let lo = 0;
     let hi = n;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const lp = prefixes[mid] as number;
-      if (lp < kp || (lp === kp && this.#compare(mid, LAST_POS, key) < 0)) lo = mid + 1;
+      const high = prefixes[2 * mid] as number;
+      const low = prefixes[2 * mid + 1] as number;
+      const below =
+        high < kHigh || (high === kHigh && (low < kLow || (low === kLow && this.#compare(mid, LAST_POS, key) < 0)));
+      if (below) lo = mid + 1;
       else hi = mid;
     }
-    return lo < n && this.#compare(lo, FIRST_POS, key) <= 0 ? lo : -1;
+    return lo < n ? lo : -1;
   }
 
   /**

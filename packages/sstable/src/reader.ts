@@ -107,12 +107,13 @@ export class Table {
   }
 
   /**
-   * The entry for `key` (a put or a tombstone), or undefined. Pass `hash` from `hashKey(key)`
-   * to hash once across many tables. A miss the filter rules out allocates nothing.
+   * The entry for `key` (a put or a tombstone), or undefined. `hash`, when given, must be
+   * `hashKey(key)` of this same key: hash once, probe every table. A miss that the filter or
+   * the key range rules out allocates nothing.
    */
   get(key: Uint8Array, hash?: KeyHash): KvRecord | undefined {
     const s = this.#open();
-    if (!(key instanceof Uint8Array)) throw new TypeError('key must be a Uint8Array');
+    checkLookup(key, hash);
     const h1 = hash === undefined ? xxh32(key, BLOOM_SEED_1) : hash.h1;
     const h2 = hash === undefined ? xxh32(key, BLOOM_SEED_2) : hash.h2;
     if (!s.filter.mayContain(h1, h2)) return undefined;
@@ -130,7 +131,7 @@ export class Table {
   /** False when the table certainly does not hold `key` (filter and key range); true when it may. */
   mayContain(key: Uint8Array, hash?: KeyHash): boolean {
     const s = this.#open();
-    if (!(key instanceof Uint8Array)) throw new TypeError('key must be a Uint8Array');
+    checkLookup(key, hash);
     const h1 = hash === undefined ? xxh32(key, BLOOM_SEED_1) : hash.h1;
     const h2 = hash === undefined ? xxh32(key, BLOOM_SEED_2) : hash.h2;
     if (!s.filter.mayContain(h1, h2)) return false;
@@ -144,7 +145,10 @@ export class Table {
   entries(range: KeyRange = {}): IterableIterator<KvRecord> {
     const s = this.#open();
     checkRange(range);
-    return range.reverse === true ? this.#backward(s, range) : this.#forward(s, range);
+    // A snapshot of the bounds: the caller may reuse its object while the scan runs.
+    const { gt, gte, lt, lte, reverse } = range;
+    const bounds: KeyRange = { gt, gte, lt, lte };
+    return reverse === true ? this.#backward(s, bounds) : this.#forward(s, bounds);
   }
 
   /** Releases the mapping (when the last iterator lets go of it). Idempotent. */
@@ -210,17 +214,25 @@ export class Table {
   }
 
   #open(): OpenState {
-    if (this.#failure !== undefined) throw this.#failure;
-    if (this.#state === undefined) {
+    const state = this.#state;
+    if (state === undefined) {
       throw new KvError('KV_NOT_OPEN', `table ${this.info.path} is closed; open it again with Table.open`);
     }
-    return this.#state;
+    if (this.#failure !== undefined) throw this.#failure;
+    return state;
   }
 
   /** Corruption is sticky: once seen, every later call on this table fails with it. */
   #fail(err: unknown): unknown {
     if (isKvError(err, 'KV_CORRUPTION')) this.#failure = err;
     return err;
+  }
+}
+
+function checkLookup(key: Uint8Array, hash: KeyHash | undefined): void {
+  if (!(key instanceof Uint8Array)) throw new TypeError('key must be a Uint8Array');
+  if (hash !== undefined && (typeof hash.h1 !== 'number' || typeof hash.h2 !== 'number')) {
+    throw new TypeError('hash must come from hashKey(key)');
   }
 }
 

@@ -1,5 +1,5 @@
 import { checkRecordLimits, describe, KvError, type KvRecord, RecordType } from '@kv/record';
-import { BlockBuilder, entryBytes } from './block.js';
+import { BlockBuilder, entryBytes } from './block-builder.js';
 import { ByteBuffer, compareAt } from './bytes.js';
 import { buildFilter, hashKey } from './filter.js';
 import { encodeFooter } from './footer.js';

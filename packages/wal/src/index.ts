@@ -12,4 +12,5 @@ export {
 } from './options.js';
 export type { RecoveryReport, TornTail, TruncationReport } from './recovery.js';
 export { segmentFileName } from './segment.js';
+export type { TransactionOptions } from './transactions.js';
 export { Wal, type WalEntry, type WalStats } from './wal.js';

@@ -1,15 +1,13 @@
-import * as path from 'node:path';
 import { checkRecordLimits, describe, ioError, KvError, KvRecord } from '@kv/record';
 import { codecFor, type EntryCodec } from './entry-codec.js';
-import { CODEC_IDS, encodeSegmentHeader, frameBytes, SEGMENT_HEADER_BYTES } from './format.js';
+import { CODEC_IDS, frameBytes, SEGMENT_HEADER_BYTES } from './format.js';
 import { GroupCommit } from './group-commit.js';
 import { acquireDirLock, type DirLock } from './lock.js';
 import { type ResolvedWalOptions, resolveWalOptions, type WalOptions } from './options.js';
 import { type RecoveryReport, recover } from './recovery.js';
-import { Segment, segmentFileName } from './segment.js';
-import { lastNonZero } from './zeros.js';
-
-const ZERO_CHUNK = new Uint8Array(1024 * 1024);
+import { type TransactionOptions, Transactions } from './transactions.js';
+import type { Segment } from './segment.js';
+import { createSegment, prepareTail } from './segment-file.js';
 
 export interface WalEntry {
   index: number;
@@ -22,6 +20,7 @@ export interface WalStats {
   lastIndex: number;
   durableIndex: number;
   buffered: number;
+  pendingTransactions: number;
   syncs: number;
   recovery: RecoveryReport;
 }
@@ -41,6 +40,8 @@ export class Wal {
   private failure: KvError | null = null;
   private closed = false;
   private syncs = 0;
+  private readonly transactions: Transactions;
+  private changeWaiters: (() => void)[] = [];
 
   private constructor(
     readonly dir: string,
@@ -56,6 +57,10 @@ export class Wal {
       () => this.syncCurrent(),
       (err) => this.fail('sync', err),
       last.lastIndex,
+    );
+    this.transactions = new Transactions(
+      (records) => this.write(records, true),
+      (rec) => this.check(rec),
     );
   }
 
@@ -232,6 +237,55 @@ export class Wal {
     });
   }
 
+  /** Starts a transaction (walrus): entries are buffered until commitTransaction writes them as one frame. */
+  beginTransaction(options?: TransactionOptions): string {
+    this.guardWrite();
+    return this.transactions.begin(options);
+  }
+
+  addToTransaction(id: string, rec: KvRecord): void {
+    this.guardWrite();
+    this.transactions.add(id, rec);
+  }
+
+  /** Writes the transaction atomically; resolves with its entries' indices once durable per `sync`. */
+  async commitTransaction(id: string): Promise<number[]> {
+    this.guardWrite();
+    return this.transactions.commit(id);
+  }
+
+  rollbackTransaction(id: string): void {
+    this.guardOpen();
+    this.transactions.rollback(id);
+  }
+
+  /**
+   * Entries from `from` on, following new appends live and across segment rotation, until
+   * the log closes. Entries appear once durable under `sync: 'always'`, once written under
+   * 'none'. Throws RangeError if the entries it needs next were deleted or truncated away.
+   */
+  async *tail(from: number = this.firstIndex): AsyncGenerator<WalEntry, void, undefined> {
+    this.guardOpen();
+    this.checkIndexArg('tail', from);
+    let next = from;
+    for (;;) {
+      if (this.closed) return;
+      if (next < this.firstIndex) {
+        throw new RangeError(`tail: entry ${next} was deleted (the log now starts at ${this.firstIndex})`);
+      }
+      if (next > this.lastIndex + 1) {
+        throw new RangeError(`tail: the log was truncated to ${this.lastIndex}, below the tail position ${next}`);
+      }
+      const visible = this.opts.sync === 'always' ? Math.min(this.commit.durableIndex, this.lastIndex) : this.lastIndex;
+      if (next <= visible) {
+        yield { index: next, record: this.get(next) };
+        next++;
+        continue;
+      }
+      await new Promise<void>((resolve) => this.changeWaiters.push(resolve));
+    }
+  }
+
   stats(): WalStats {
     this.guardOpen();
     return {
@@ -240,6 +294,7 @@ export class Wal {
       lastIndex: this.lastIndex,
       durableIndex: this.commit.durableIndex,
       buffered: this.buffer.length,
+      pendingTransactions: this.transactions.pendingCount,
       syncs: this.syncs,
       recovery: this.recoveryReport,
     };
@@ -248,6 +303,7 @@ export class Wal {
   /** Flushes the buffer, syncs, and releases the files and the directory lock. */
   async close(): Promise<void> {
     if (this.closed) return;
+    this.transactions.rollbackAll();
     try {
       if (this.failure === null && this.buffer.length > 0) await this.flushBuffer().catch(() => {});
       await this.queue.catch(() => {});
@@ -258,6 +314,7 @@ export class Wal {
       }
     } finally {
       this.closed = true;
+      this.notifyTails();
       await Promise.all(this.segments.map((s) => this.opts.fs.close(s.fd).catch(() => {})));
       this.lock.release();
     }
@@ -366,7 +423,14 @@ export class Wal {
       return out;
     });
     if (this.opts.sync === 'always') await this.commit.wait(indices.at(-1) as number);
+    this.notifyTails();
     return indices;
+  }
+
+  private notifyTails(): void {
+    const waiters = this.changeWaiters;
+    this.changeWaiters = [];
+    for (const w of waiters) w();
   }
 
   private maxFrameBytes(): number {
@@ -428,6 +492,7 @@ export class Wal {
       throw this.fail('segment deletion', err);
     }
     this.segments = this.segments.slice(n);
+    this.notifyTails();
     await Promise.all(gone.map((s) => this.opts.fs.close(s.fd).catch(() => {})));
     return n;
   }
@@ -447,50 +512,7 @@ export class Wal {
     for (const s of kept) if (s.lastIndex >= from) s.truncateAfter(from - 1);
     this.segments = [...kept, next];
     this.commit.lowerTo(from - 1);
+    this.notifyTails();
     await Promise.all(doomed.map((s) => this.opts.fs.close(s.fd).catch(() => {})));
   }
-}
-
-/** Preallocates a segment by writing it in full under a temporary name, then renames it. */
-async function createSegment(
-  dir: string,
-  opts: ResolvedWalOptions,
-  id: number,
-  firstIndex: number,
-  codec: EntryCodec,
-): Promise<Segment> {
-  const fs = opts.fs;
-  const file = segmentFileName(opts.name, id);
-  const final = path.join(dir, file);
-  const temp = `${final}.tmp`;
-  const size = opts.maxSegmentBytes;
-  let fd = -1;
-  try {
-    fd = await fs.open(temp, true);
-    await fs.write(fd, encodeSegmentHeader({ id, firstIndex, codec: codec.id, createdAt: Date.now() }), 0);
-    for (let pos = SEGMENT_HEADER_BYTES; pos < size; pos += ZERO_CHUNK.length) {
-      await fs.write(fd, ZERO_CHUNK.subarray(0, Math.min(ZERO_CHUNK.length, size - pos)), pos);
-    }
-    await fs.fdatasync(fd);
-    await fs.rename(temp, final);
-    await fs.fsyncDir(dir);
-  } catch (err) {
-    if (fd >= 0) await fs.close(fd).catch(() => {});
-    await fs.unlink(temp).catch(() => {});
-    throw ioError(`creating WAL segment ${file}`, err);
-  }
-  const header = { id, firstIndex, codec: codec.id, createdAt: 0 };
-  return new Segment(file, final, header, fd, fs.map(fd, size), codec);
-}
-
-/** Wipes whatever follows the last good frame of the tail segment and makes it durable. */
-async function prepareTail(seg: Segment, opts: ResolvedWalOptions): Promise<void> {
-  const end = lastNonZero(seg.map, seg.writeOffset, seg.map.length);
-  if (end >= seg.writeOffset) seg.map.fill(0, seg.writeOffset, end + 1);
-  try {
-    await opts.fs.fdatasync(seg.fd);
-  } catch (err) {
-    throw ioError(`syncing WAL segment ${seg.file} after recovery`, err);
-  }
-  seg.syncedOffset = seg.writeOffset;
 }

@@ -3,3 +3,8 @@ export { type EngineFs, realEngineFs } from './fs.js';
 export { type Entry, type IteratorOptions, KvIterator } from './iterator.js';
 export { DEFAULT_KV_STORE_OPTIONS, type KvStoreOptions, type ResolvedKvStoreOptions } from './options.js';
 export { KvStore, type KvStoreStats, type StoreRecovery } from './store.js';
+export { KvTransaction } from './transaction.js';
+export type { Change } from './changes.js';
+export { KvClient } from './client.js';
+export type { RateLimit } from './rate-limit.js';
+export { HyperLogLog } from './sketches/hll.js';

@@ -2,6 +2,7 @@ import * as path from 'node:path';
 import type { Memtable } from '@kv/memtable';
 import { ioError, KvError, type KvRecord } from '@kv/record';
 import { Table, writeTable } from '@kv/sstable';
+import { walIndexAfterSeq } from './changes.js';
 import { type CompactionPlan, pickCompaction } from './compaction.js';
 import { type ManifestState, tableFileName, writeManifest } from './manifest.js';
 import { mergeNewest } from './merge.js';
@@ -130,7 +131,7 @@ export class Maintenance {
     }, flushedSeq);
     this.event('flush:manifest-written');
     const wal = this.store.wal;
-    await wal.truncateFront(this.walIndexAfter(flushedSeq));
+    await wal.truncateFront(walIndexAfterSeq(wal, flushedSeq));
     this.event('flush:wal-truncated');
   }
 
@@ -145,19 +146,6 @@ export class Maintenance {
     for (const s of this.store.inFlight) if (s < min) min = s;
     const safe = min === Number.POSITIVE_INFINITY ? this.store.lastSeq : min - 1;
     return Math.max(safe, this.manifest.flushedSeq);
-  }
-
-  /** Smallest WAL index holding a seq above `seq` (seqs grow with indices): binary search. */
-  private walIndexAfter(seq: number): number {
-    const wal = this.store.wal;
-    let lo = wal.firstIndex;
-    let hi = wal.lastIndex + 1;
-    while (lo < hi) {
-      const mid = Math.floor((lo + hi) / 2);
-      if (wal.get(mid).seq <= seq) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
   }
 
   private async buildTable(records: Iterable<KvRecord>): Promise<TableHandle | undefined> {

@@ -2,6 +2,7 @@ import { DEFAULT_RECORD_LIMITS, describe, KvError, type RecordLimits } from '@kv
 import type { RecoveryMode, SyncMode, WalFs } from '@kv/wal';
 import type { TableFs } from '@kv/sstable';
 import { type EngineFs, realEngineFs } from './fs.js';
+import type { RateLimit } from './rate-limit.js';
 
 export interface KvStoreOptions {
   /** 'always' (default): a write resolves after its WAL entry is fdatasync'd; 'none': after it is in the page cache. */
@@ -22,6 +23,8 @@ export interface KvStoreOptions {
   maxLevels?: number;
   /** Run compactions in the background by themselves. Default true. */
   autoCompact?: boolean;
+  /** Token bucket per client for operations through `db.client(id)`. Default: none (unlimited). */
+  rateLimit?: RateLimit;
   /** What WAL recovery does with corruption. Default 'strict'. */
   recoveryMode?: RecoveryMode;
   /** Key and value size limits. Default 64 KiB keys, 16 MiB values. */
@@ -40,8 +43,8 @@ export interface KvStoreOptions {
 }
 
 export type ResolvedKvStoreOptions = Readonly<
-  Required<Omit<KvStoreOptions, 'walFs' | 'tableFs' | 'onEventForTesting'>> &
-    Pick<KvStoreOptions, 'walFs' | 'tableFs' | 'onEventForTesting'>
+  Required<Omit<KvStoreOptions, 'walFs' | 'tableFs' | 'onEventForTesting' | 'rateLimit'>> &
+    Pick<KvStoreOptions, 'walFs' | 'tableFs' | 'onEventForTesting' | 'rateLimit'>
 >;
 
 export const DEFAULT_KV_STORE_OPTIONS: ResolvedKvStoreOptions = Object.freeze({
@@ -76,7 +79,13 @@ export function resolveKvStoreOptions(options: KvStoreOptions = {}): ResolvedKvS
     throw new TypeError(`KvStore options must be an object, got ${describe(options)}`);
   }
   const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
-  const known = new Set([...Object.keys(DEFAULT_KV_STORE_OPTIONS), 'walFs', 'tableFs', 'onEventForTesting']);
+  const known = new Set([
+    ...Object.keys(DEFAULT_KV_STORE_OPTIONS),
+    'walFs',
+    'tableFs',
+    'onEventForTesting',
+    'rateLimit',
+  ]);
   for (const k of Object.keys(given)) if (!known.has(k)) throw invalid(`unknown option "${k}"`);
   const o = { ...DEFAULT_KV_STORE_OPTIONS, ...given } as ResolvedKvStoreOptions;
   if (o.sync !== 'always' && o.sync !== 'none') throw invalid(`sync must be 'always' or 'none', got ${String(o.sync)}`);

@@ -4,11 +4,17 @@ import { compareBytes, describe, ioError, KvError, type KvRecord, toBytes } from
 import { hashKey } from '@kv/sstable';
 import { acquireDirLock, type DirLock, type RecoveryReport, Wal } from '@kv/wal';
 import { type BatchOperation, batchToRecords, toRecord } from './batch.js';
+import { WriteGate } from './gate.js';
 import { type IteratorOptions, KvIterator, type ResolvedRange } from './iterator.js';
 import type { ManifestState } from './manifest.js';
 import { Maintenance } from './maintenance.js';
 import { type KvStoreOptions, type ResolvedKvStoreOptions, resolveKvStoreOptions } from './options.js';
 import { loadState, TABLES_DIR, WAL_DIR } from './open.js';
+import { KvTransaction } from './transaction.js';
+import { type Change, changesSince } from './changes.js';
+import { KvClient } from './client.js';
+import { RateLimiter } from './rate-limit.js';
+import { cmsAdd, cmsCount, hllAdd, type Item, readHll } from './sketches/ops.js';
 import type { Version } from './version.js';
 
 export interface StoreRecovery {
@@ -39,6 +45,8 @@ export class KvStore {
   private closing = false;
   private closed = false;
   private readonly maintenance: Maintenance;
+  private readonly gate = new WriteGate();
+  private readonly limiter: RateLimiter | undefined;
 
   private constructor(
     readonly dir: string,
@@ -52,6 +60,7 @@ export class KvStore {
     this.active = new Memtable({ thresholdBytes: opts.memtableBytes });
     this.lastSeq = Math.max(manifest.lastSeq, manifest.flushedSeq);
     this.maintenance = new Maintenance(this, manifest, version, path.join(dir, TABLES_DIR));
+    this.limiter = opts.rateLimit === undefined ? undefined : new RateLimiter(opts.rateLimit);
   }
 
   /** Opens (creating if needed) the store in `dir`: reads the manifest, opens tables, replays the WAL. */
@@ -126,15 +135,84 @@ export class KvStore {
     if (recs.length > 0) await this.write(recs);
   }
 
+  /**
+   * Runs `fn` as one serializable transaction: its reads see the store and its own writes,
+   * no other write happens between its first read and its commit, and its writes are applied
+   * atomically (one WAL frame) when `fn` resolves — or not at all if it throws. Resolves with
+   * what `fn` returned.
+   */
+  async transaction<T>(fn: (tx: KvTransaction) => Promise<T> | T): Promise<T> {
+    this.guardWrite();
+    if (typeof fn !== 'function') throw new TypeError(`transaction takes a function, got ${describe(fn)}`);
+    return this.gate.runExclusive(async () => {
+      this.guardWrite();
+      const tx = new KvTransaction((k) => this.getRecord(k), this.opts.limits);
+      let result: T;
+      try {
+        result = await fn(tx);
+      } catch (err) {
+        tx.seal(); // rolled back: nothing was logged
+        throw err;
+      }
+      const recs = tx.seal();
+      if (recs.length > 0) await this.write(recs, true);
+      return result;
+    });
+  }
+
   /** The value stored under `key`, or undefined. Synchronous. */
   get(key: string | Uint8Array): Uint8Array | undefined {
     this.guardOpen();
     const k = typeof key === 'string' ? toBytes(key) : key;
     if (!(k instanceof Uint8Array)) throw new TypeError(`key must be a string or a Uint8Array, got ${describe(key)}`);
+    const rec = this.getRecord(k);
+    return rec === undefined || rec.tombstone ? undefined : rec.value;
+  }
+
+  /** @internal the newest record for `k`, tombstones included */
+  getRecord(k: Uint8Array): KvRecord | undefined {
     let rec: KvRecord | undefined = this.active.get(k);
     for (let i = 0; rec === undefined && i < this.immutables.length; i++) rec = (this.immutables[i] as Memtable).get(k);
-    if (rec === undefined) rec = this.getFromTables(k);
-    return rec === undefined || rec.tombstone ? undefined : rec.value;
+    return rec ?? this.getFromTables(k);
+  }
+
+  /** Adds items to the HyperLogLog stored at `key` (created on first use); resolves with the new estimate. */
+  hllAdd(key: Item, items: Iterable<Item>): Promise<number> {
+    return this.transaction((tx) => hllAdd(tx, key, items));
+  }
+
+  /** Estimated number of distinct items added to the HyperLogLog at `key` (0 if none). */
+  hllCount(key: Item): number {
+    this.guardOpen();
+    return readHll(this.getRecord(toBytes(key)), key)?.count() ?? 0;
+  }
+
+  /** Adds `count` occurrences of `item` to the Count-Min Sketch at `key`; resolves with its new estimate. */
+  cmsAdd(key: Item, item: Item, count = 1): Promise<number> {
+    return this.transaction((tx) => cmsAdd(tx, key, item, count));
+  }
+
+  /** Estimated occurrences of `item` in the Count-Min Sketch at `key` (never below the truth). */
+  cmsQuery(key: Item, item: Item): number {
+    this.guardOpen();
+    return cmsCount(this.getRecord(toBytes(key)), key, item);
+  }
+
+  /** The store as client `id` sees it, rate-limited by the `rateLimit` option. */
+  client(id: string): KvClient {
+    this.guardOpen();
+    return new KvClient(this, id, this.limiter);
+  }
+
+  /**
+   * Every write with seq > `since`, in order, then new writes live until the store closes
+   * (change data capture, replication). Reaches back only as far as the WAL does.
+   */
+  changes(options: { since?: number } = {}): AsyncGenerator<Change, void, undefined> {
+    this.guardOpen();
+    const since = options.since ?? 0;
+    if (!Number.isSafeInteger(since) || since < 0) throw new TypeError('since must be a non-negative integer seq');
+    return changesSince(this.wal, since, this.maintenance.stats().flushedSeq);
   }
 
   private getFromTables(k: Uint8Array): KvRecord | undefined {
@@ -258,7 +336,17 @@ export class KvStore {
     if (this.failure !== null) throw this.failure;
   }
 
-  private async write(recs: KvRecord[]): Promise<void> {
+  /** @internal logs and applies `recs`; `exclusive` when the caller holds the write gate */
+  async write(recs: KvRecord[], exclusive = false): Promise<void> {
+    if (!exclusive) await this.gate.enter();
+    try {
+      await this.logAndApply(recs);
+    } finally {
+      if (!exclusive) this.gate.leave();
+    }
+  }
+
+  private async logAndApply(recs: KvRecord[]): Promise<void> {
     await this.maintenance.waitForRoom();
     this.guardWrite();
     // Seqs are assigned and the WAL append is issued in the same synchronous step, so seq

@@ -7,7 +7,7 @@ export type Put = { type: 'put'; key: string; value: string };
 export type Del = { type: 'del'; key: string };
 export type Op = Put | Del | { type: 'batch'; items: (Put | Del)[] };
 
-export const valueOf = (t: string) => (t.startsWith('V') ? t + 'x'.repeat(Number(t.split('_')[1])) : t);
+export const tokenValue = (t: string) => (t.startsWith('V') ? t + 'x'.repeat(Number(t.split('_')[1])) : t);
 
 export class CrashModel {
   readonly state = new Map<string, string>();
@@ -37,7 +37,7 @@ export class CrashModel {
   applyOp(op: Op): void {
     const items = op.type === 'batch' ? op.items : [op];
     for (const i of items) {
-      if (i.type === 'put') this.state.set(i.key, valueOf(i.value));
+      if (i.type === 'put') this.state.set(i.key, tokenValue(i.value));
       else this.state.delete(i.key);
     }
   }
@@ -56,7 +56,7 @@ export class CrashModel {
       const after = new Map(this.state);
       const items = op.type === 'batch' ? op.items : [op];
       for (const i of items) {
-        if (i.type === 'put') after.set(i.key, valueOf(i.value));
+        if (i.type === 'put') after.set(i.key, tokenValue(i.value));
         else after.delete(i.key);
       }
       const keys = [...new Set(items.map((i) => i.key))];

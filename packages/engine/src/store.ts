@@ -171,7 +171,8 @@ export class KvStore {
 
   /** @internal the newest record for `k`, tombstones included */
   getRecord(k: Uint8Array): KvRecord | undefined {
-    let rec: KvRecord | undefined = this.active.get(k);
+    // An empty memtable is skipped: its lookup would still convert the key to a string.
+    let rec: KvRecord | undefined = this.active.count === 0 ? undefined : this.active.get(k);
     for (let i = 0; rec === undefined && i < this.immutables.length; i++) rec = (this.immutables[i] as Memtable).get(k);
     return rec ?? this.getFromTables(k);
   }

@@ -91,6 +91,19 @@ function corrupt(offset: number, reason: string): KvError {
   return new KvError('KV_CORRUPTION', `corrupt record at offset ${offset}: ${reason}`);
 }
 
+function u32(b: Uint8Array, p: number): number {
+  return (
+    ((b[p] as number) | ((b[p + 1] as number) << 8) | ((b[p + 2] as number) << 16)) + (b[p + 3] as number) * 0x1000000
+  );
+}
+
+export interface DecodeOptions {
+  /** Verify the record checksum. Default true; false only when an outer checksum covered these bytes. */
+  verify?: boolean;
+  /** Bytes past this offset are not part of the input. Default: the end of `bytes`. */
+  end?: number;
+}
+
 /**
  * Decodes the record at `offset` of `bytes`. Lengths are bounded by `limits` and by the bytes
  * present before anything is allocated, and the checksum is verified before the record is
@@ -101,27 +114,27 @@ export function decodeRecord(
   bytes: Uint8Array,
   offset = 0,
   limits: RecordLimits = DEFAULT_RECORD_LIMITS,
+  options?: DecodeOptions,
 ): DecodedRecord {
-  const available = bytes.length - offset;
+  const available = (options?.end ?? bytes.length) - offset;
   if (available < RECORD_HEADER_BYTES) {
     throw corrupt(offset, `${available} bytes left, a record header needs ${RECORD_HEADER_BYTES}`);
   }
-  const view = new DataView(bytes.buffer, bytes.byteOffset + offset, available);
-  const version = view.getUint8(4);
+  const version = bytes[offset + 4] as number;
   if (version !== RECORD_FORMAT_VERSION) throw corrupt(offset, `unknown format version ${version}`);
-  const type = view.getUint8(5);
+  const type = bytes[offset + 5] as number;
   if (!(type in RecordType)) throw corrupt(offset, `unknown record type ${type}`);
-  const flags = view.getUint8(6);
-  if ((flags & ~KNOWN_FLAGS) !== 0 || view.getUint8(7) !== 0) {
+  const flags = bytes[offset + 6] as number;
+  if ((flags & ~KNOWN_FLAGS) !== 0 || bytes[offset + 7] !== 0) {
     throw corrupt(offset, `unknown flag bits 0x${flags.toString(16)}`);
   }
-  const seqHigh = view.getUint32(12, true);
-  const tsHigh = view.getUint32(20, true);
+  const seqHigh = u32(bytes, offset + 12);
+  const tsHigh = u32(bytes, offset + 20);
   if (seqHigh > MAX_SAFE_HIGH || tsHigh > MAX_SAFE_HIGH) {
     throw corrupt(offset, 'sequence number or timestamp beyond 2^53');
   }
-  const keyLen = view.getUint32(24, true);
-  const valueLen = view.getUint32(28, true);
+  const keyLen = u32(bytes, offset + 24);
+  const valueLen = u32(bytes, offset + 28);
   if (keyLen > limits.maxKeyBytes) throw corrupt(offset, `key length ${keyLen} over the limit ${limits.maxKeyBytes}`);
   if (valueLen > limits.maxValueBytes) {
     throw corrupt(offset, `value length ${valueLen} over the limit ${limits.maxValueBytes}`);
@@ -130,20 +143,25 @@ export function decodeRecord(
   if (size > available) throw corrupt(offset, `record of ${size} bytes runs past the end (${available} left)`);
   const tombstone = (flags & FLAG_TOMBSTONE) !== 0;
   if (tombstone && valueLen !== 0) throw corrupt(offset, 'tombstone with a value');
-  const expected = xxh32(bytes.subarray(offset + 4, offset + size), RECORD_CHECKSUM_SEED);
-  const stored = view.getUint32(0, true);
-  if (expected !== stored) {
-    throw corrupt(offset, `checksum mismatch (stored 0x${stored.toString(16)}, computed 0x${expected.toString(16)})`);
+  if (options?.verify !== false) {
+    const expected = xxh32(bytes.subarray(offset + 4, offset + size), RECORD_CHECKSUM_SEED);
+    const stored = u32(bytes, offset);
+    if (expected !== stored) {
+      throw corrupt(offset, `checksum mismatch (stored 0x${stored.toString(16)}, computed 0x${expected.toString(16)})`);
+    }
   }
   const keyStart = offset + RECORD_HEADER_BYTES;
-  const record = new KvRecord({
-    // new Uint8Array(view) copies; Buffer#slice would return a view into `bytes`.
-    key: new Uint8Array(bytes.subarray(keyStart, keyStart + keyLen)),
-    value: new Uint8Array(bytes.subarray(keyStart + keyLen, keyStart + keyLen + valueLen)),
+  // slice() of a plain Uint8Array copies into a plain Uint8Array; a Buffer's slice() would be
+  // a view and its species a Buffer, so Buffers are viewed as plain arrays first.
+  const plain =
+    bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const record = KvRecord.trusted(
+    plain.slice(keyStart, keyStart + keyLen),
+    plain.slice(keyStart + keyLen, keyStart + keyLen + valueLen),
     tombstone,
-    seq: seqHigh * TWO_32 + view.getUint32(8, true),
-    timestamp: tsHigh * TWO_32 + view.getUint32(16, true),
+    tsHigh * TWO_32 + u32(bytes, offset + 16),
+    seqHigh * TWO_32 + u32(bytes, offset + 8),
     type,
-  });
+  );
   return { record, size };
 }

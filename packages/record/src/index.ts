@@ -3,6 +3,7 @@ export { xxh32, xxh64 } from './checksum.js';
 export {
   checkRecordLimits,
   type DecodedRecord,
+  type DecodeOptions,
   DEFAULT_RECORD_LIMITS,
   decodeRecord,
   encodedSize,

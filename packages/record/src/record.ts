@@ -57,6 +57,28 @@ export class KvRecord {
     }
   }
 
+  /**
+   * Builds a record from fields a decoder has already validated, skipping the constructor's
+   * checks (the hot path of WAL replay and table reads). Not for user input.
+   */
+  static trusted(
+    key: Uint8Array,
+    value: Uint8Array,
+    tombstone: boolean,
+    timestamp: number,
+    seq: number,
+    type: RecordType,
+  ): KvRecord {
+    const r = Object.create(KvRecord.prototype) as KvRecord;
+    r.key = key;
+    r.tombstone = tombstone;
+    r.value = value;
+    r.timestamp = timestamp;
+    r.seq = seq;
+    r.type = type;
+    return r;
+  }
+
   static fromStrings(key: string, value: string): KvRecord {
     if (typeof key !== 'string' || typeof value !== 'string') {
       throw new TypeError('KvRecord.fromStrings takes two strings');

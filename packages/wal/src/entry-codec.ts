@@ -25,7 +25,8 @@ const binaryCodec: EntryCodec = {
     encodeRecordInto(rec, buf, at);
   },
   read(buf, at, length, limits) {
-    const { record, size } = decodeRecord(buf.subarray(0, at + length), at, limits);
+    // The frame checksum covered these bytes when the frame was verified or written.
+    const { record, size } = decodeRecord(buf, at, limits, { verify: false, end: at + length });
     if (size !== length)
       throw new KvError('KV_CORRUPTION', `entry at offset ${at}: ${size} bytes decoded, ${length} framed`);
     return record;

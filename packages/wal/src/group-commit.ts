@@ -55,6 +55,9 @@ export class GroupCommit {
   private async loop(): Promise<void> {
     try {
       while (this.failure === null && this.waiters.length > 0) {
+        // Writers woken by the previous sync resubmit in microtasks; one macrotask turn lets
+        // them join this sync instead of forming a second cohort that waits for the next one.
+        await new Promise<void>((resolve) => setImmediate(resolve));
         try {
           this.markDurable(await this.syncNow());
         } catch (err) {

@@ -27,6 +27,8 @@ export class Segment {
   count = 0;
   private readonly offsets = new OffsetList();
   private readonly view: DataView;
+  /** The mapping as a plain Uint8Array: slices of it are plain copies, not Buffers. */
+  private readonly bytes: Uint8Array;
 
   constructor(
     readonly file: string,
@@ -37,6 +39,7 @@ export class Segment {
     readonly codec: EntryCodec,
   ) {
     this.view = new DataView(map.buffer, map.byteOffset, map.length);
+    this.bytes = new Uint8Array(map.buffer, map.byteOffset, map.length);
   }
 
   get id(): number {
@@ -105,7 +108,7 @@ export class Segment {
     const p = this.offsets.at(index - this.firstIndex);
     const len = this.view.getUint32(p, true);
     try {
-      return this.codec.read(this.map, p + ENTRY_PREFIX_BYTES, len, limits);
+      return this.codec.read(this.bytes, p + ENTRY_PREFIX_BYTES, len, limits);
     } catch (err) {
       if (err instanceof KvError) {
         throw new KvError('KV_CORRUPTION', `WAL segment ${this.file}, entry ${index}: ${err.message}`, { cause: err });

@@ -144,9 +144,14 @@ export class Wal extends LogCore {
     if (start < this.firstIndex || end > this.lastIndex + 1 || end < start) {
       throw new RangeError(`entries: [${start}, ${end}) is outside [${this.firstIndex}, ${this.lastIndex + 1})`);
     }
-    for (let index = start; index < end; index++) {
-      this.guardOpen();
-      yield { index, record: this.segmentOf(index).read(index, this.opts.limits) };
+    let index = start;
+    while (index < end) {
+      const seg = this.segmentOf(index);
+      const stop = Math.min(end, seg.lastIndex + 1);
+      for (; index < stop; index++) {
+        this.guardOpen();
+        yield { index, record: seg.read(index, this.opts.limits) };
+      }
     }
   }
 

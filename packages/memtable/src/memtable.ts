@@ -3,6 +3,7 @@ import { checkKey, keyString } from './key-string.js';
 import { type MemtableOptions, type ResolvedMemtableOptions, resolveMemtableOptions } from './options.js';
 import { scanBounds, scanTree } from './range-scan.js';
 import { type MemtableSnapshot, TreeSnapshot } from './snapshot.js';
+import { SortedSnapshot, scanSorted } from './sorted-scan.js';
 import { newRecordTree, type RecordTree } from './tree.js';
 
 /**
@@ -28,9 +29,17 @@ export function entryBytes(rec: KvRecord): number {
  */
 export class Memtable {
   readonly #options: ResolvedMemtableOptions;
-  /** Point-read index; always holds exactly the records of #tree. */
+  /** Point-read index: every record. #tree holds the same records once caught up (#pending empty). */
   readonly #index = new Map<string, KvRecord>();
   readonly #tree: RecordTree = newRecordTree();
+  /**
+   * Keys put since the tree was last brought up to date: puts touch only the Map, and the
+   * first ordered read sorts these and inserts them in order. A B+ tree insert costs ~2 µs
+   * at random positions; a Map set ~0.1 µs, and sorted inserts are cache-friendly.
+   */
+  #pending: string[] = [];
+  /** A frozen memtable's keys, sorted once; it is read in order without building the tree. */
+  #sorted: string[] | undefined;
   #byteSize = 0;
   #maxSeq = 0;
   /** Smallest seq held, unless #minSeqStale: then the record that held it was replaced. */
@@ -65,7 +74,7 @@ export class Memtable {
       this.#minSeq = rec.seq;
     }
     if (rec.seq > this.#maxSeq) this.#maxSeq = rec.seq;
-    this.#tree.set(key, rec);
+    this.#pending.push(key);
     this.#index.set(key, rec);
     this.#byteSize += entryBytes(rec);
   }
@@ -118,6 +127,27 @@ export class Memtable {
     return this.#maxSeq;
   }
 
+  #sortedKeys(): string[] {
+    // The default sort compares UTF-16 code units: for latin1 key strings, bytewise order.
+    this.#sorted ??= [...this.#index.keys()].sort();
+    this.#pending = [];
+    return this.#sorted;
+  }
+
+  /** Brings the tree up to date with the Map: sorted inserts of every key put since last time. */
+  #catchUp(): void {
+    if (this.#pending.length === 0) return;
+    // The default sort compares UTF-16 code units: for latin1 key strings, bytewise order.
+    const keys = this.#pending.sort();
+    this.#pending = [];
+    let previous: string | undefined;
+    for (const key of keys) {
+      if (key === previous) continue;
+      previous = key;
+      this.#tree.set(key, this.#index.get(key) as KvRecord);
+    }
+  }
+
   /** Makes the memtable read-only for good (it is being flushed); later puts throw. Idempotent. */
   freeze(): void {
     this.#frozen = true;
@@ -129,7 +159,9 @@ export class Memtable {
    * memtable answers `get` from its tree (O(log n)); one of a frozen memtable shares its map.
    */
   snapshot(): MemtableSnapshot {
-    return this.#frozen ? new TreeSnapshot(this.#tree, this.#index) : new TreeSnapshot(this.#tree.clone(), undefined);
+    if (this.#frozen) return new SortedSnapshot(this.#sortedKeys(), this.#index);
+    this.#catchUp();
+    return new TreeSnapshot(this.#tree.clone(), undefined);
   }
 
   /**
@@ -139,7 +171,9 @@ export class Memtable {
    */
   entries(range?: KeyRange): IterableIterator<KvRecord> {
     const bounds = scanBounds(range);
-    return scanTree(this.#frozen ? this.#tree : this.#tree.clone(), bounds);
+    if (this.#frozen) return scanSorted(this.#sortedKeys(), this.#index, bounds);
+    this.#catchUp();
+    return scanTree(this.#tree.clone(), bounds);
   }
 }
 

@@ -40,22 +40,13 @@ export class BlockView {
   /** Length of the prefix every key in the block starts with. */
   readonly #shared: number;
   readonly #path: string;
-  /**
-   * Per entry, 1 once it passed its checksum: kept by a view that lives in a BlockCache, so
-   * each entry is hashed once while the view is cached. Undefined for a one-lookup view.
-   */
-  readonly #verified: Uint8Array | undefined;
   /** The entry verified last, and its absolute end; lookups are synchronous, so one per view is safe. */
   #checked = -1;
   #entryEnd = 0;
   /** Scratch cursor after the last varint or key read. */
   #pos = 0;
 
-  /**
-   * Verifies the slots and trailer of the block at [start, start + length). A view made to be
-   * cached (`cached`) also remembers which entries it has verified, and never hashes one twice.
-   */
-  constructor(bytes: Uint8Array, start: number, length: number, path: string, cached = false) {
+  constructor(bytes: Uint8Array, start: number, length: number, path: string) {
     const end = start + length;
     const count = readU32(bytes, end - 8);
     if (count === 0 || count > (length - BLOCK_TRAILER_BYTES) / BLOCK_SLOT_BYTES) {
@@ -81,17 +72,6 @@ export class BlockView {
     this.#slots = slots;
     this.#shared = shared;
     this.#path = path;
-    this.#verified = cached ? new Uint8Array(count) : undefined;
-  }
-
-  /**
-   * Estimated JS heap of a cached view, for BlockCache's accounting: the object (header and 11
-   * fields, ~104 bytes) and its verified-entry array (a typed array object, ~96 bytes, and one
-   * byte per entry, with V8's backing store of ~80 bytes once it is over 64 entries). Measured
-   * with `process.memoryUsage()` over 100k cached views.
-   */
-  get heapBytes(): number {
-    return 200 + this.count + (this.count > 64 ? 80 : 0);
   }
 
   /**
@@ -171,14 +151,10 @@ export class BlockView {
       if (at >= end || end > this.#slots) {
         throw this.#corrupt(slot, `entry ${i} spans [${at - this.#start}, ${end - this.#start}), outside the entries`);
       }
-      const verified = this.#verified;
-      if (verified === undefined || verified[i] === 0) {
-        const stored = readU32(b, slot + 8);
-        const computed = xxh32(b.subarray(at, end), ENTRY_CHECKSUM_SEED);
-        if (stored !== computed) {
-          throw this.#corrupt(at, `entry ${i} checksum mismatch (stored ${hex(stored)}, computed ${hex(computed)})`);
-        }
-        if (verified !== undefined) verified[i] = 1;
+      const stored = readU32(b, slot + 8);
+      const computed = xxh32(b.subarray(at, end), ENTRY_CHECKSUM_SEED);
+      if (stored !== computed) {
+        throw this.#corrupt(at, `entry ${i} checksum mismatch (stored ${hex(stored)}, computed ${hex(computed)})`);
       }
       this.#checked = i;
       this.#entryEnd = end;

@@ -10,7 +10,6 @@ import {
   xxh32,
 } from '@kv/record';
 import { BlockView } from './block.js';
-import { BlockCache, type CachedTable } from './block-cache.js';
 import { ByteSlab } from './bytes.js';
 import { BloomView, type KeyHash } from './filter.js';
 import { decodeFooter } from './footer.js';
@@ -22,11 +21,6 @@ import type { TableInfo } from './table-builder.js';
 export interface TableOpenOptions {
   /** File-system seam. Default: the real file system. */
   fs?: TableFs;
-  /**
-   * A cache of verified data blocks, shareable by many tables; gets and scans look blocks up
-   * in it and add the blocks they verify. Default: none (every read verifies its block).
-   */
-  cache?: BlockCache;
 }
 
 /** What an open table reads from; dropped at close so the mapping can be collected. */
@@ -34,8 +28,6 @@ interface OpenState {
   bytes: Uint8Array;
   filter: BloomView;
   index: BlockIndex;
-  /** This open's share of the block cache; undefined without a cache (or with a disabled one). */
-  cached: CachedTable | undefined;
 }
 
 interface Seek {
@@ -56,12 +48,10 @@ export class Table {
   #state: OpenState | undefined;
   #failure: KvError | undefined;
   readonly #slab = new ByteSlab();
-  readonly #cache: BlockCache | undefined;
 
-  private constructor(info: TableInfo, state: OpenState, cache: BlockCache | undefined) {
+  private constructor(info: TableInfo, state: OpenState) {
     this.info = Object.freeze(info);
     this.#state = state;
-    this.#cache = cache;
   }
 
   /** Opens and checks the table at `path`. KV_IO_ERROR when it cannot be read, KV_CORRUPTION when it is not a valid table. */
@@ -69,8 +59,6 @@ export class Table {
     if (typeof path !== 'string' || path.length === 0) throw new TypeError('path must be a non-empty string');
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     const fs = options.fs ?? nodeTableFs;
-    const cache = options.cache;
-    if (cache !== undefined && !(cache instanceof BlockCache)) throw new TypeError('cache must be a BlockCache');
     let file: Awaited<ReturnType<TableFs['open']>>;
     try {
       file = await fs.open(path, 'read');
@@ -94,10 +82,10 @@ export class Table {
       throw isKvError(err) ? err : ioError(`reading table ${path}`, err);
     }
     await file.close().catch(() => {});
-    return Table.#parse(path, bytes, cache);
+    return Table.#parse(path, bytes);
   }
 
-  static #parse(path: string, bytes: Uint8Array, cache: BlockCache | undefined): Table {
+  static #parse(path: string, bytes: Uint8Array): Table {
     const footer = decodeFooter(bytes, bytes.length, path);
     const filter = BloomView.parse(bytes, footer.filterOffset, footer.filterLength, path);
     const index = BlockIndex.parse(bytes, footer.indexOffset, footer.indexLength, footer.filterOffset, path);
@@ -115,7 +103,7 @@ export class Table {
       minSeq: footer.minSeq,
       maxSeq: footer.maxSeq,
     };
-    return new Table(info, { bytes, filter, index, cached: cache?.attach() }, cache);
+    return new Table(info, { bytes, filter, index });
   }
 
   /**
@@ -163,13 +151,8 @@ export class Table {
     return reverse === true ? this.#backward(s, bounds) : this.#forward(s, bounds);
   }
 
-  /**
-   * Releases the mapping (when the last iterator lets go of it) and drops this table's blocks
-   * from its cache. Idempotent.
-   */
+  /** Releases the mapping (when the last iterator lets go of it). Idempotent. */
   close(): void {
-    const cached = this.#state?.cached;
-    if (cached !== undefined) this.#cache?.detach(cached);
     this.#state = undefined;
   }
 
@@ -217,18 +200,9 @@ export class Table {
     }
   }
 
-  /** Block `b`, its slots verified: from the cache when it holds it, else verified now (and then cached). */
+  /** Block `b`, its slots verified. The place a cache of verified blocks would go. */
   #block(s: OpenState, b: number): BlockView {
-    const offset = s.index.offset(b);
-    const cached = s.cached;
-    if (cached === undefined) return new BlockView(s.bytes, offset, s.index.length(b), this.info.path);
-    const cache = this.#cache as BlockCache;
-    let block = cache.lookup(cached, offset);
-    if (block === undefined) {
-      block = new BlockView(s.bytes, offset, s.index.length(b), this.info.path, true);
-      cache.insert(cached, offset, block);
-    }
-    return block;
+    return new BlockView(s.bytes, s.index.offset(b), s.index.length(b), this.info.path);
   }
 
   #record(block: BlockView, i: number): KvRecord {
@@ -248,16 +222,9 @@ export class Table {
     return state;
   }
 
-  /**
-   * Corruption is sticky: once seen, every later call on this table fails with it. The table's
-   * cached blocks can no longer be read, so they are dropped at once.
-   */
+  /** Corruption is sticky: once seen, every later call on this table fails with it. */
   #fail(err: unknown): unknown {
-    if (isKvError(err, 'KV_CORRUPTION')) {
-      this.#failure = err;
-      const cached = this.#state?.cached;
-      if (cached !== undefined) this.#cache?.detach(cached);
-    }
+    if (isKvError(err, 'KV_CORRUPTION')) this.#failure = err;
     return err;
   }
 }

@@ -26,6 +26,11 @@ const begin: Command = {
         `a batch is already open (${writes(s.pending.length)} pending); batch commit or batch abort first`,
       );
     }
+    if (s.tx !== null) {
+      throw new CliError(
+        `a transaction is open (${writes(s.tx.size)} pending) and batch and tx do not mix; tx commit or tx abort first`,
+      );
+    }
     s.pending = [];
     s.out.print('OK: batch open; put and del are queued until batch commit');
   },
@@ -39,7 +44,7 @@ const commit: Command = {
   async run(s) {
     const ops = open(s);
     // On failure the batch stays open, so it can be retried or aborted.
-    await s.store.batch(ops);
+    await s.ops.batch(ops);
     s.pending = null;
     s.out.print(`OK: committed ${writes(ops.length)}`);
   },

@@ -25,6 +25,11 @@ export interface Command {
   readonly flags?: Readonly<Record<string, FlagKind>>;
   /** Runs without opening the store (help, exit). Default false. */
   readonly noStore?: boolean;
+  /**
+   * Runs until interrupted (tail): as a one-shot command, SIGINT or SIGTERM stops it, the
+   * store is closed and kv-cli exits 0. Default false.
+   */
+  readonly untilInterrupted?: boolean;
   run(session: Session, args: Args): Promise<void> | void;
 }
 
@@ -40,6 +45,14 @@ function arityError(cmd: Command, given: number): CliError {
   else need = `takes at most ${plural(max, 'argument')}`;
   return new CliError(`${cmd.name} ${need}: ${cmd.usage}`);
 }
+
+/** kv-cli's own options, which go before the command, and what each takes. */
+const GLOBAL_OPTIONS: Readonly<Record<string, string>> = {
+  db: 'DIR',
+  recovery: 'MODE',
+  'rate-limit': 'CAPACITY:PER_SECOND',
+  client: 'ID',
+};
 
 /**
  * Splits a command's tokens into positional arguments and --flags, checking both against the
@@ -64,8 +77,9 @@ export function parseArgs(cmd: Command, tokens: readonly Token[]): Args {
     const eq = word.indexOf('=');
     const name = word.slice(2, eq < 0 ? undefined : eq);
     const kind = cmd.flags?.[name];
-    if (kind === undefined && (name === 'db' || name === 'recovery')) {
-      const value = name === 'db' ? 'DIR' : 'MODE';
+    const globalValue = GLOBAL_OPTIONS[name];
+    if (kind === undefined && globalValue !== undefined) {
+      const value = globalValue;
       throw new CliError(`--${name} goes before the command, e.g. kv-cli --${name} ${value} ${cmd.usage}`);
     }
     if (kind === undefined) {

@@ -9,8 +9,11 @@ import { CliError, errorLine } from './errors.js';
 import { loadCommands } from './load.js';
 import { maintenanceCommands } from './maintenance-commands.js';
 import type { Session } from './session.js';
+import { sketchCommands } from './sketch-commands.js';
 import { storeCommands } from './store-commands.js';
+import { tailCommands } from './tail.js';
 import { type Token, tokenize, tokenText } from './tokenize.js';
+import { txCommands } from './tx-commands.js';
 import { walCommands } from './wal-commands.js';
 
 const exit: Command = {
@@ -52,6 +55,9 @@ const help: Command = {
 export const COMMANDS: readonly Command[] = [
   ...storeCommands,
   ...batchCommands,
+  ...txCommands,
+  ...sketchCommands,
+  ...tailCommands,
   ...maintenanceCommands,
   ...walCommands,
   ...loadCommands,
@@ -149,7 +155,8 @@ export async function runLine(session: Session, line: string, where = ''): Promi
 }
 
 /**
- * Tab completion for node:readline: command names, subcommands after `wal ` or `batch `,
+ * Tab completion for node:readline: command names, subcommands after a group (`wal `, `batch `,
+ * `tx `, `hll `, `cms `),
  * command names after `help `, and --options. Returns [candidates, the word being completed].
  */
 export function complete(line: string): [string[], string] {

@@ -4,7 +4,8 @@
  * A key or value is shown as text when it is valid UTF-8 without control characters;
  * otherwise as a 0x-prefixed hex literal (the same syntax the commands accept). Text that
  * could be misread — empty, "(nil)", starting with 0x or x', or with spaces at either end —
- * is shown in double quotes, so every shown value reads back as the same bytes.
+ * is shown in double quotes, so every shown value reads back as the same bytes. The one
+ * exception is a sketch (hll, cms), shown as a summary: `(HyperLogLog sketch, 4101 bytes; ...)`.
  */
 import { createRequire } from 'node:module';
 import type CliTable from 'cli-table3';
@@ -17,7 +18,8 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 // C0 and C1 controls, DEL, and the Unicode line/paragraph separators.
 const UNPRINTABLE = /[\p{Cc}\u2028\u2029]/u;
-const AMBIGUOUS = /^(?:$|\(nil\)$|0x|x'|\s|.*\s$)/is;
+// The last alternatives are what a sketch's summary starts with (see sketchSummary).
+const AMBIGUOUS = /^(?:$|\(nil\)$|0x|x'|\s|.*\s$|\((?:HyperLogLog|Count-Min) sketch,)/is;
 
 /** The bytes as text when they are printable UTF-8, else undefined. */
 export function printableText(bytes: Uint8Array): string | undefined {
@@ -53,6 +55,36 @@ export function truncate(s: string, max: number): string {
   if (s.length <= max) return s;
   const chars = [...s];
   return chars.length <= max ? s : `${chars.slice(0, Math.max(1, max - 1)).join('')}…`;
+}
+
+/** The kinds of sketch value the engine stores (RecordType.HyperLogLog, RecordType.CountMinSketch). */
+export type SketchKind = 'HyperLogLog' | 'CountMinSketch';
+
+const HLL_MAGIC = [0x48, 0x4c, 0x4c, 0x31]; // "HLL1", then the precision p and 2^p registers
+const CMS_PREFIX = Buffer.from('{"type":"CountMinSketch"');
+
+/**
+ * The sketch a value's bytes look like, judged by their shape only: `get` returns bytes
+ * without the record type, so a plain value could look the same (see storedKind for the check).
+ */
+export function sketchShape(bytes: Uint8Array): SketchKind | undefined {
+  if (bytes.length > 5 && HLL_MAGIC.every((b, i) => bytes[i] === b)) {
+    const p = bytes[4] as number;
+    if (p >= 4 && p <= 16 && bytes.length === 5 + 2 ** p) return 'HyperLogLog';
+  }
+  if (bytes.length > CMS_PREFIX.length && CMS_PREFIX.equals(bytes.subarray(0, CMS_PREFIX.length))) {
+    return 'CountMinSketch';
+  }
+  return undefined;
+}
+
+/** What get, scan and tail show for a sketch instead of its serialized bytes. */
+export function sketchSummary(kind: SketchKind, byteLength: number, c: Colors, max = Number.POSITIVE_INFINITY): string {
+  const text =
+    kind === 'HyperLogLog'
+      ? `(HyperLogLog sketch, ${byteLength} bytes; use hll count)`
+      : `(Count-Min sketch, ${byteLength} bytes; use cms query)`;
+  return c.magenta(truncate(text, max));
 }
 
 export function humanBytes(n: number): string {

@@ -116,9 +116,10 @@ const load: Command = {
   arity: [1, 1],
   async run(s, a) {
     if (s.pending !== null) throw new CliError('load cannot run inside a batch; batch commit or batch abort first');
+    if (s.tx !== null) throw new CliError('load cannot run inside a transaction; tx commit or tx abort first');
     const file = new TextDecoder().decode(arg(a, 0).bytes);
     const { rows, users, header } = parseWorkload(await readWorkload(file), file);
-    const db = s.store;
+    const db = s.ops;
     const counts = { P: 0, G: 0, D: 0, hits: 0, misses: 0 };
     const bar = progressBar(s.out, 'loading [{bar}] {percentage}% {value}/{total} rows', rows.length);
     const started = performance.now();

@@ -3,7 +3,7 @@
  *
  * REPL keys: Tab completes commands, subcommands and --options; Up/Down walk the history,
  * which persists across sessions (history.ts); Ctrl-C cancels the line being typed, or
- * interrupts a running scan/load/count; Ctrl-C on an empty line twice, Ctrl-D, `exit` or
+ * interrupts a running scan/load/count/tail; Ctrl-C on an empty line twice, Ctrl-D, `exit` or
  * `quit` close the store and leave.
  */
 import * as readline from 'node:readline';
@@ -13,8 +13,10 @@ import type { Session } from './session.js';
 
 function prompt(s: Session): string {
   const { c } = s.out;
-  const batch = s.pending === null ? '' : c.yellow(` [batch: ${s.pending.length} pending]`);
-  return `${c.bold(c.cyan('kv'))}${batch}> `;
+  let open = '';
+  if (s.pending !== null) open = c.yellow(` [batch: ${s.pending.length} pending]`);
+  else if (s.tx !== null) open = c.yellow(` [tx: ${s.tx.size} pending]`);
+  return `${c.bold(c.cyan('kv'))}${open}> `;
 }
 
 /** Moves past the typed text to a fresh line and forgets it (what Node's own REPL does on Ctrl-C). */
@@ -100,6 +102,9 @@ export async function runRepl(session: Session): Promise<number> {
   if (session.pending !== null && session.pending.length > 0) {
     out.note(`batch aborted: ${session.pending.length} pending writes were not applied`);
   }
+  if (session.tx !== null && session.tx.size > 0) {
+    out.note(`transaction rolled back: ${session.tx.size} pending writes were not applied`);
+  }
   return 0;
 }
 
@@ -133,6 +138,12 @@ export async function runScript(session: Session): Promise<number> {
   if (session.pending !== null) {
     session.out.error(
       `the input ended inside a batch; its ${session.pending.length} queued writes were not applied (end it with batch commit)`,
+    );
+    failed = true;
+  }
+  if (session.tx !== null) {
+    session.out.error(
+      `the input ended inside a transaction; its ${session.tx.size} pending writes were not applied (end it with tx commit)`,
     );
     failed = true;
   }

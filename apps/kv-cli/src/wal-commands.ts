@@ -4,10 +4,10 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { KvError, type KvRecord } from '@kv/record';
+import { KvError, type KvRecord, RecordType } from '@kv/record';
 import type { Command } from './command.js';
 import { CliError } from './errors.js';
-import { humanBytes, printTable, showBytes } from './format.js';
+import { humanBytes, printTable, showBytes, sketchSummary } from './format.js';
 import { breathe, type Session } from './session.js';
 
 function count(n: number, one: string, many = `${one}s`): string {
@@ -63,7 +63,7 @@ const segments: Command = {
 };
 
 /** A key or value for JSON: its text when it is valid UTF-8, else { hex }. */
-function jsonBytes(bytes: Uint8Array): string | { hex: string } {
+export function jsonBytes(bytes: Uint8Array): string | { hex: string } {
   try {
     return strictUtf8.decode(bytes);
   } catch {
@@ -88,9 +88,10 @@ const dump: Command = {
   usage: 'wal dump [--json]',
   summary: 'print every WAL entry, oldest first',
   details:
-    'Piped: INDEX<tab>SEQ<tab>put|del<tab>KEY<tab>VALUE lines. --json: one object per line,\n' +
-    '{"index","seq","op","key","value","timestamp"}; key and value are text, or {"hex": ...}\n' +
-    'when not UTF-8; value is null for a delete. Entries already flushed to tables are gone from the WAL.',
+    'Piped: INDEX<tab>SEQ<tab>put|del<tab>KEY<tab>VALUE lines (a sketch as its summary). --json: one\n' +
+    'object per line, {"index","seq","op","key","value","timestamp"}; key and value are text, or\n' +
+    '{"hex": ...} when not UTF-8; value is null for a delete.\n' +
+    'Entries already flushed to tables are gone from the WAL.',
   arity: [0, 0],
   flags: { json: 'switch' },
   async run(s, a) {
@@ -100,7 +101,9 @@ const dump: Command = {
     let n = 0;
     for (const { index, record: r } of s.store.wal.entries()) {
       const op = r.tombstone ? 'del' : 'put';
-      const value = r.tombstone ? '' : showBytes(r.value, c);
+      let value = r.tombstone ? '' : showBytes(r.value, c);
+      if (r.type === RecordType.HyperLogLog) value = sketchSummary('HyperLogLog', r.value.length, c);
+      if (r.type === RecordType.CountMinSketch) value = sketchSummary('CountMinSketch', r.value.length, c);
       if (json) out.print(entryJson(index, r));
       else if (!out.tty) out.print([index, r.seq, op, showBytes(r.key, c), value].join('\t'));
       else {
@@ -133,7 +136,7 @@ const verify: Command = {
     // The entry being read: entries() throws while reading it, before it yields it.
     let at = firstIndex;
     try {
-      for (const { index, record } of wal.entries()) {
+      for (const { index, record } of wal.entries(wal.firstIndex, wal.lastIndex + 1, { verify: true })) {
         if (record.seq <= lastSeq) {
           throw new KvError('KV_CORRUPTION', `entry ${index} has seq ${record.seq}, not above the previous ${lastSeq}`);
         }

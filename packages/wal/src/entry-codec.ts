@@ -15,7 +15,8 @@ export interface EntryCodec {
   readonly id: CodecId;
   sizeOf(rec: KvRecord): number;
   writeInto(rec: KvRecord, buf: Uint8Array, at: number): void;
-  read(buf: Uint8Array, at: number, length: number, limits: RecordLimits): KvRecord;
+  /** `verify`: check the entry's own checksum too (the frame's was checked when it was read or written). */
+  read(buf: Uint8Array, at: number, length: number, limits: RecordLimits, verify?: boolean): KvRecord;
 }
 
 const binaryCodec: EntryCodec = {
@@ -24,9 +25,8 @@ const binaryCodec: EntryCodec = {
   writeInto(rec, buf, at) {
     encodeRecordInto(rec, buf, at);
   },
-  read(buf, at, length, limits) {
-    // The frame checksum covered these bytes when the frame was verified or written.
-    const { record, size } = decodeRecord(buf, at, limits, { verify: false, end: at + length });
+  read(buf, at, length, limits, verify = false) {
+    const { record, size } = decodeRecord(buf, at, limits, { verify, end: at + length });
     if (size !== length)
       throw new KvError('KV_CORRUPTION', `entry at offset ${at}: ${size} bytes decoded, ${length} framed`);
     return record;

@@ -104,11 +104,11 @@ export class Segment {
     this.count = Math.min(this.count, keep);
   }
 
-  read(index: number, limits: RecordLimits): KvRecord {
+  read(index: number, limits: RecordLimits, verify = false): KvRecord {
     const p = this.offsets.at(index - this.firstIndex);
     const len = this.view.getUint32(p, true);
     try {
-      return this.codec.read(this.bytes, p + ENTRY_PREFIX_BYTES, len, limits);
+      return this.codec.read(this.bytes, p + ENTRY_PREFIX_BYTES, len, limits, verify);
     } catch (err) {
       if (err instanceof KvError) {
         throw new KvError('KV_CORRUPTION', `WAL segment ${this.file}, entry ${index}: ${err.message}`, { cause: err });

@@ -136,8 +136,16 @@ export class Wal extends LogCore {
     return out;
   }
 
-  /** Lazily yields entries with indices in [start, end), by default all of them. */
-  *entries(start = this.firstIndex, end = this.lastIndex + 1): IterableIterator<WalEntry> {
+  /**
+   * Lazily yields entries with indices in [start, end), by default all of them. Frames were
+   * verified when the log was opened or written; `verify: true` checks every entry's own
+   * checksum again against the bytes now on disk (what `wal verify` wants), at some cost.
+   */
+  *entries(
+    start = this.firstIndex,
+    end = this.lastIndex + 1,
+    options: { verify?: boolean } = {},
+  ): IterableIterator<WalEntry> {
     this.guardOpen();
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end))
       throw new TypeError('entries: indices must be integers');
@@ -150,7 +158,7 @@ export class Wal extends LogCore {
       const stop = Math.min(end, seg.lastIndex + 1);
       for (; index < stop; index++) {
         this.guardOpen();
-        yield { index, record: seg.read(index, this.opts.limits) };
+        yield { index, record: seg.read(index, this.opts.limits, options.verify === true) };
       }
     }
   }

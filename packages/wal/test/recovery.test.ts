@@ -195,3 +195,15 @@ describe('interrupted housekeeping', () => {
     await again.close();
   });
 });
+
+describe('verifying reads', () => {
+  it('entries({ verify: true }) finds damage that appears after open; plain reads trust the verified frame', async () => {
+    const { dir, file } = await build(3);
+    const wal = await Wal.open(dir, SMALL);
+    const at = fs.readFileSync(file).indexOf('Key02');
+    patch(file, at, Uint8Array.of(0x00));
+    expect(() => [...wal.entries(1, 4, { verify: true })]).toThrow(expect.objectContaining({ code: 'KV_CORRUPTION' }));
+    expect([...wal.entries()].length).toBe(3);
+    await wal.close();
+  });
+});

@@ -18,6 +18,13 @@ export interface WalFs {
   close(fd: number): Promise<void>;
   size(fd: number): Promise<number>;
   write(fd: number, data: Uint8Array, position: number): Promise<void>;
+  /**
+   * Copies `data` into the file's page cache at `position` (a buffered write to a
+   * preallocated file: no allocation, no metadata, no wait for the disk). Appends use it
+   * when present; without it they copy into the mapping, which on ext4 costs a page fault
+   * after every writeback and measured ~2x slower per synced append.
+   */
+  writeSync?(fd: number, data: Uint8Array, position: number): void;
   read(fd: number, into: Uint8Array, position: number): Promise<number>;
   /** Makes every byte written to `fd`, through write() or its mapping, durable. */
   fdatasync(fd: number): Promise<void>;
@@ -51,6 +58,10 @@ export const realFs: WalFs = Object.freeze({
     while (done < data.length) {
       done += await pWrite(fd, data, done, data.length - done, position + done);
     }
+  },
+  writeSync(fd: number, data: Uint8Array, position: number) {
+    let done = 0;
+    while (done < data.length) done += fs.writeSync(fd, data, done, data.length - done, position + done);
   },
   read: (fd: number, into: Uint8Array, position: number) => pRead(fd, into, 0, into.length, position),
   fdatasync: (fd: number) => pFdatasync(fd),

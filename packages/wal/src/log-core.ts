@@ -33,6 +33,7 @@ export abstract class LogCore {
     readonly recoveryReport: RecoveryReport,
   ) {
     this.segments = segments;
+    this.writeSync = opts.fs.writeSync?.bind(opts.fs);
     this.newCodec = codecFor(CODEC_IDS[opts.codec]);
     const last = segments.at(-1) as Segment;
     this.commit = new GroupCommit(
@@ -164,13 +165,20 @@ export abstract class LogCore {
     return this.opts.maxSegmentBytes - SEGMENT_HEADER_BYTES;
   }
 
+  /** The seam's buffered write, bound once; undefined: appends copy into the mapping. */
+  private readonly writeSync: ((fd: number, data: Uint8Array, position: number) => void) | undefined;
+
   protected async writeFrame(recs: readonly KvRecord[], sizes: readonly number[], bytes: number): Promise<number> {
     let seg = this.segments.at(-1) as Segment;
     const full = seg.count > 0 && seg.count + recs.length > this.opts.maxRecordsPerSegment;
     if (full || !seg.fits(bytes) || seg.codec.id !== this.newCodec.id) {
       seg = await this.rollover(seg);
     }
-    return seg.writeFrame(recs, sizes, bytes);
+    try {
+      return seg.writeFrame(recs, sizes, bytes, this.writeSync);
+    } catch (err) {
+      throw this.fail('write', err);
+    }
   }
 
   /** Syncs the full segment, then creates the next: the old one is durable before the new one is used. */

@@ -10,6 +10,14 @@ import {
 } from './format.js';
 import { OffsetList } from './offsets.js';
 
+let scratchBuf = new Uint8Array(64 * 1024);
+
+/** A reusable heap buffer for encoding one frame (appends are serialized). */
+function scratch(bytes: number): Uint8Array {
+  if (scratchBuf.length < bytes) scratchBuf = new Uint8Array(Math.max(bytes, scratchBuf.length * 2));
+  return scratchBuf;
+}
+
 export function segmentFileName(name: string, id: number): string {
   return `${name}-${String(id).padStart(20, '0')}.log`;
 }
@@ -78,20 +86,38 @@ export class Segment {
     return undefined;
   }
 
-  /** Copies `records` into the mapping as one frame; the caller checked `fits(frameBytes)`. */
-  writeFrame(records: readonly KvRecord[], sizes: readonly number[], frameBytes: number): number {
+  /**
+   * Writes `records` as one frame at the end of the segment; the caller checked
+   * `fits(frameBytes)`. With `writeSync` the frame is encoded on the heap and written into
+   * the page cache (the mapping sees it); without, it is encoded in the mapping itself. The
+   * entries become readable only once the frame is complete; a throw registers nothing.
+   */
+  writeFrame(
+    records: readonly KvRecord[],
+    sizes: readonly number[],
+    frameBytes: number,
+    writeSync?: (fd: number, data: Uint8Array, position: number) => void,
+  ): number {
     const at = this.writeOffset;
     const first = this.lastIndex + 1;
-    let p = at + FRAME_HEADER_BYTES;
+    // Encode at `base` of `buf`: the frame's own offset in the mapping, or 0 of the scratch.
+    const direct = writeSync === undefined;
+    const buf = direct ? this.bytes : scratch(frameBytes);
+    const view = direct ? this.view : new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const base = direct ? at : 0;
+    const entryAt: number[] = [];
+    let p = base + FRAME_HEADER_BYTES;
     for (let i = 0; i < records.length; i++) {
       const size = sizes[i] as number;
-      this.view.setUint32(p, size, true);
-      this.codec.writeInto(records[i] as KvRecord, this.map, p + ENTRY_PREFIX_BYTES);
-      this.offsets.push(p);
+      view.setUint32(p, size, true);
+      this.codec.writeInto(records[i] as KvRecord, buf, p + ENTRY_PREFIX_BYTES);
+      entryAt.push(at + (p - base));
       p += ENTRY_PREFIX_BYTES + size;
     }
-    this.map.fill(0, p, at + frameBytes);
-    sealFrame(this.map, at, p - at - FRAME_HEADER_BYTES, first, records.length, this.syncedOffset, this.id);
+    buf.fill(0, p, base + frameBytes);
+    sealFrame(buf, base, p - base - FRAME_HEADER_BYTES, first, records.length, this.syncedOffset, this.id);
+    if (!direct) writeSync(this.fd, buf.subarray(0, frameBytes), at);
+    for (const e of entryAt) this.offsets.push(e);
     this.writeOffset = at + frameBytes;
     this.count += records.length;
     return first;

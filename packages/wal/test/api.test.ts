@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KvRecord } from '@kv/record';
-import { DEFAULT_WAL_OPTIONS, Wal } from '@kv/wal';
+import { DEFAULT_WAL_OPTIONS, realFs, Wal } from '@kv/wal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectKvError, keys, rec, SMALL, segmentFiles, tempDir } from './helpers.js';
 
@@ -218,5 +218,19 @@ describe('json codec', () => {
     await b.append(rec(2));
     expect(b.segmentCount).toBe(2);
     expect(keys(b.readAllSegments())).toEqual(['Key01', 'Key02']);
+  });
+});
+
+describe('append paths', () => {
+  it('a seam without writeSync appends by copying into the mapping, readable and durable the same way', async () => {
+    const dir = tempDir();
+    const { writeSync: _unused, ...mappingOnly } = realFs;
+    const wal = await Wal.open(dir, { ...SMALL, fs: mappingOnly });
+    await wal.append(rec(1));
+    await wal.appendBatch([rec(2), rec(3)]);
+    expect(keys(wal.readAllSegments())).toEqual(['Key01', 'Key02', 'Key03']);
+    await wal.close();
+    const again = await openWal(dir);
+    expect(keys(again.readAllSegments())).toEqual(['Key01', 'Key02', 'Key03']);
   });
 });

@@ -63,6 +63,18 @@ export class FaultFs implements WalFs {
     await this.gate('write');
     return realFs.write(fd, data, position);
   }
+  /** The production append path. In power-loss mode the bytes land in the simulated page cache. */
+  writeSync(fd: number, data: Uint8Array, position: number): void {
+    this.calls.writeSync = (this.calls.writeSync ?? 0) + 1;
+    const f = this.faults.get('writeSync');
+    if (f !== undefined && --f.countdown <= 0) {
+      this.faults.delete('writeSync');
+      throw sysError(f.code, 'writeSync');
+    }
+    const m = this.maps.get(fd);
+    if (m !== undefined) m.buf.set(data, position);
+    else realFs.writeSync?.(fd, data, position);
+  }
   async read(fd: number, into: Uint8Array, position: number) {
     return realFs.read(fd, into, position);
   }

@@ -23,6 +23,21 @@ describe('injected I/O errors', () => {
     await again.close();
   });
 
+  it('EIO on the buffered write of an append is KV_IO_ERROR and sticky; what was acknowledged survives', async () => {
+    const fs = new FaultFs();
+    const dir = tempDir();
+    const wal = await Wal.open(dir, { ...SMALL, fs });
+    await wal.append(rec(1));
+    fs.failAt('writeSync', 1, 'EIO');
+    await expectKvError(wal.append(rec(2)), 'KV_IO_ERROR');
+    await expectKvError(wal.append(rec(3)), 'KV_IO_ERROR');
+    expect(fs.calls.writeSync).toBe(2);
+    await wal.close().catch(() => {});
+    const again = await Wal.open(dir, SMALL);
+    expect(keys(again.readAllSegments())).toEqual(['Key01']);
+    await again.close();
+  });
+
   it('EIO on fdatasync rejects every waiting append with KV_IO_ERROR and stays failed', async () => {
     const fs = new FaultFs();
     const wal = await Wal.open(tempDir(), { ...SMALL, fs });
@@ -90,6 +105,7 @@ describe('power loss: bytes never synced are lost, partly persisted, or garbled'
         wal.crashForTesting();
         fs.crash(mode, random);
 
+        expect(fs.calls.writeSync ?? 0, 'appends went through the production write path').toBeGreaterThan(0);
         const again = await Wal.open(dir, SMALL);
         expect(again.lastIndex, `seed ${seed}`).toBeGreaterThanOrEqual(lastAcked);
         for (const index of acked) expect(again.get(index).keyString().startsWith('k'), `seed ${seed}`).toBe(true);

@@ -1,4 +1,4 @@
-import { checkRecordLimits, describe, KvError, KvRecord, type RecordLimits, toBytes } from '@kv/record';
+import { checkRecordLimits, copyBytes, describe, KvError, KvRecord, type RecordLimits, utf8Bytes } from '@kv/record';
 
 export type BatchOperation =
   | { type: 'put'; key: string | Uint8Array; value: string | Uint8Array }
@@ -13,11 +13,11 @@ export function toRecord(key: unknown, value: unknown, tombstone: boolean, limit
     throw new TypeError(`value must be a string or a Uint8Array, got ${describe(value)}`);
   }
   // Copy caller buffers: the store keeps these bytes, the caller may reuse theirs.
-  const k = typeof key === 'string' ? toBytes(key) : new Uint8Array(key);
+  const k = typeof key === 'string' ? utf8Bytes(key) : copyBytes(key);
   if (k.length === 0) throw new KvError('KV_INVALID_ARGUMENT', 'key must not be empty');
   const rec = tombstone
     ? new KvRecord({ key: k, tombstone: true })
-    : new KvRecord({ key: k, value: typeof value === 'string' ? toBytes(value) : new Uint8Array(value as Uint8Array) });
+    : new KvRecord({ key: k, value: typeof value === 'string' ? utf8Bytes(value) : copyBytes(value as Uint8Array) });
   checkRecordLimits(rec, limits);
   return rec;
 }

@@ -1,6 +1,7 @@
 import { xxh32 } from './checksum.js';
 import { KvError } from './errors.js';
 import { KvRecord, RecordType } from './record.js';
+import { copyBytes } from './slab.js';
 
 /*
  * Binary record codec. Wire format: see ../FORMAT.md. Every constant here is part of the

@@ -17,3 +17,4 @@ export {
 export { ioError, isKvError, KvError, type KvErrorCode } from './errors.js';
 export { KvRecord, type KvRecordInit, RecordType } from './record.js';
 export { aboveLower, belowUpper, inRange, type KeyRange } from './range.js';
+export { copyBytes, utf8Bytes } from './slab.js';

@@ -12,6 +12,15 @@ export const WAL_DIR = 'wal';
  * Reads the manifest (creating a fresh store's first), opens every table it names, and removes
  * table files it does not name (leftovers of a flush or compaction cut short by a crash).
  */
+async function list(dir: string, fs: ResolvedKvStoreOptions['fs']): Promise<string[]> {
+  try {
+    return await fs.readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw ioError(`listing ${dir}`, err);
+  }
+}
+
 export async function loadState(
   dir: string,
   opts: ResolvedKvStoreOptions,
@@ -19,21 +28,25 @@ export async function loadState(
   const fs = opts.fs;
   const tablesDir = path.join(dir, TABLES_DIR);
   let manifest = await readManifest(dir, fs);
-  const entries = await fs.readdir(dir);
   if (manifest === undefined) {
-    if (entries.includes(WAL_DIR) || entries.includes(TABLES_DIR)) {
+    // A store is created by writing its MANIFEST first: without one, only segment or table
+    // files mean data was lost; empty directories are an interrupted creation.
+    const walFiles = (await list(path.join(dir, WAL_DIR), fs)).filter((f) => f.endsWith('.log'));
+    const tableFiles = (await list(tablesDir, fs)).filter((f) => f.endsWith('.sst'));
+    if (walFiles.length > 0 || tableFiles.length > 0) {
       throw new KvError(
         'KV_CORRUPTION',
         `${path.join(dir, 'MANIFEST')} is missing but the store has data; restore it from a backup`,
       );
     }
     manifest = emptyManifest(opts.maxLevels);
-    try {
-      await fs.mkdir(tablesDir);
-    } catch (err) {
-      throw ioError(`creating ${tablesDir}`, err);
-    }
     await writeManifest(dir, manifest, fs);
+  }
+  try {
+    await fs.mkdir(tablesDir);
+    await fs.fsyncDir(dir);
+  } catch (err) {
+    throw ioError(`creating ${tablesDir}`, err);
   }
   while (manifest.levels.length < opts.maxLevels) manifest.levels.push([]);
   if (manifest.levels.length > opts.maxLevels) {
@@ -44,13 +57,17 @@ export async function loadState(
   }
   const named = new Set(manifest.levels.flat());
   const removed: string[] = [];
-  for (const file of await fs.readdir(tablesDir)) {
-    const id = Number.parseInt(file, 10);
-    if (file === tableFileName(id) && named.has(id)) continue;
-    await fs.unlink(path.join(tablesDir, file));
-    removed.push(file);
+  try {
+    for (const file of await list(tablesDir, fs)) {
+      const id = Number.parseInt(file, 10);
+      if (file === tableFileName(id) && named.has(id)) continue;
+      await fs.unlink(path.join(tablesDir, file));
+      removed.push(file);
+    }
+    if (removed.length > 0) await fs.fsyncDir(tablesDir);
+  } catch (err) {
+    throw ioError(`removing unreferenced tables in ${tablesDir}`, err);
   }
-  if (removed.length > 0) await fs.fsyncDir(tablesDir);
   const handles: TableHandle[] = [];
   try {
     const levels: TableHandle[][] = [];

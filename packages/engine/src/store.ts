@@ -70,6 +70,7 @@ export class KvStore {
     const opts = resolveKvStoreOptions(options);
     try {
       await opts.fs.mkdir(dir);
+      await opts.fs.fsyncDir(path.dirname(path.resolve(dir)));
     } catch (err) {
       throw ioError(`creating ${dir}`, err);
     }

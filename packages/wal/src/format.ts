@@ -22,6 +22,8 @@ export interface SegmentHeader {
   firstIndex: number;
   codec: CodecId;
   createdAt: number;
+  /** Preallocated file size; 0 in segments written before it was recorded (unchecked). */
+  segmentBytes: number;
 }
 
 function setU64(view: DataView, at: number, value: number): void {
@@ -44,6 +46,7 @@ export function encodeSegmentHeader(h: SegmentHeader): Uint8Array {
   setU64(view, 16, h.id);
   setU64(view, 24, h.firstIndex);
   setU64(view, 32, h.createdAt);
+  setU64(view, 40, h.segmentBytes);
   view.setUint32(60, xxh32(bytes.subarray(0, 60), HEADER_SEED), true);
   return bytes;
 }
@@ -62,7 +65,9 @@ export function decodeSegmentHeader(bytes: Uint8Array, file: string): SegmentHea
   const id = getU64(view, 16);
   const firstIndex = getU64(view, 24);
   if (!(firstIndex >= 1) || !(id >= 1)) throw bad('has an impossible id or first index');
-  return { id, firstIndex, codec, createdAt: getU64(view, 32) };
+  const segmentBytes = getU64(view, 40);
+  if (Number.isNaN(segmentBytes)) throw bad('has an impossible segment size');
+  return { id, firstIndex, codec, createdAt: getU64(view, 32), segmentBytes };
 }
 
 /** Frame checksums are seeded by the segment id, so a frame copied into another segment fails. */

@@ -51,7 +51,13 @@ interface Found {
 
 async function listSegments(dir: string, name: string, fs: WalFs): Promise<Found[]> {
   const found: Found[] = [];
-  for (const file of await fs.readdir(dir)) {
+  let files: string[];
+  try {
+    files = await fs.readdir(dir);
+  } catch (err) {
+    throw ioError(`listing WAL directory ${dir}`, err);
+  }
+  for (const file of files) {
     const m = SEGMENT_RE.exec(file);
     if (m === null || m[1] !== name) continue;
     found.push({ file, id: Number(m[2]), temp: m[3] !== undefined });
@@ -72,7 +78,12 @@ function laterFrames(seg: Segment, at: number, expected: number): { claimsSynced
   return { claimsSynced: null, count };
 }
 
-async function openSegment(dir: string, f: Found, fs: WalFs): Promise<Segment> {
+async function openSegment(
+  dir: string,
+  f: Found,
+  fs: WalFs,
+  mode: ResolvedWalOptions['recoveryMode'],
+): Promise<Segment> {
   const file = path.join(dir, f.file);
   let fd: number;
   let size: number;
@@ -90,6 +101,13 @@ async function openSegment(dir: string, f: Found, fs: WalFs): Promise<Segment> {
   const header = decodeSegmentHeader(map.subarray(0, SEGMENT_HEADER_BYTES), f.file);
   if (header.id !== f.id) {
     throw new KvError('KV_CORRUPTION', `WAL segment ${f.file} says it is segment ${header.id}: misplaced file`);
+  }
+  // Segments are preallocated and never shrunk, so no crash makes one shorter.
+  if (mode === 'strict' && header.segmentBytes > 0 && size < header.segmentBytes) {
+    throw new KvError(
+      'KV_CORRUPTION',
+      `WAL segment ${f.file} was truncated to ${size} of its ${header.segmentBytes} bytes; reopen with recoveryMode 'truncate' to keep what remains`,
+    );
   }
   return new Segment(f.file, file, header, fd, map, codecFor(header.codec));
 }
@@ -115,13 +133,17 @@ export async function recover(
     removed: [],
   };
   const found = await listSegments(dir, opts.name, fs);
-  for (const f of found.filter((x) => x.temp)) {
-    await fs.unlink(path.join(dir, f.file));
-    report.removed.push(f.file);
+  try {
+    for (const f of found.filter((x) => x.temp)) {
+      await fs.unlink(path.join(dir, f.file));
+      report.removed.push(f.file);
+    }
+  } catch (err) {
+    throw ioError(`removing an unfinished WAL segment in ${dir}`, err);
   }
   const opened: Segment[] = [];
   try {
-    for (const f of found.filter((x) => !x.temp)) opened.push(await openSegment(dir, f, fs));
+    for (const f of found.filter((x) => !x.temp)) opened.push(await openSegment(dir, f, fs, opts.recoveryMode));
   } catch (err) {
     await Promise.all(opened.map((s) => fs.close(s.fd).catch(() => {})));
     throw err;
@@ -139,7 +161,9 @@ export async function recover(
   const live: Segment[] = [];
   const drop = async (s: Segment) => {
     await fs.close(s.fd).catch(() => {});
-    await fs.unlink(s.path);
+    await fs.unlink(s.path).catch((err) => {
+      throw ioError(`removing WAL segment ${s.file}`, err);
+    });
     report.removed.push(s.file);
   };
   for (let k = 0; k < opened.length; k++) {
@@ -207,7 +231,10 @@ export async function recover(
     }
     break;
   }
-  if (report.removed.length > 0) await fs.fsyncDir(dir);
+  if (report.removed.length > 0)
+    await fs.fsyncDir(dir).catch((err) => {
+      throw ioError(`syncing WAL directory ${dir}`, err);
+    });
   report.segments = live.length;
   report.entries = live.reduce((n, s) => n + s.count, 0);
   report.durationMs = performance.now() - started;

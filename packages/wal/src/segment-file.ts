@@ -24,7 +24,11 @@ export async function createSegment(
   let fd = -1;
   try {
     fd = await fs.open(temp, true);
-    await fs.write(fd, encodeSegmentHeader({ id, firstIndex, codec: codec.id, createdAt: Date.now() }), 0);
+    await fs.write(
+      fd,
+      encodeSegmentHeader({ id, firstIndex, codec: codec.id, createdAt: Date.now(), segmentBytes: size }),
+      0,
+    );
     for (let pos = SEGMENT_HEADER_BYTES; pos < size; pos += ZERO_CHUNK.length) {
       await fs.write(fd, ZERO_CHUNK.subarray(0, Math.min(ZERO_CHUNK.length, size - pos)), pos);
     }
@@ -36,7 +40,7 @@ export async function createSegment(
     await fs.unlink(temp).catch(() => {});
     throw ioError(`creating WAL segment ${file}`, err);
   }
-  const header = { id, firstIndex, codec: codec.id, createdAt: 0 };
+  const header = { id, firstIndex, codec: codec.id, createdAt: 0, segmentBytes: size };
   return new Segment(file, final, header, fd, fs.map(fd, size), codec);
 }
 

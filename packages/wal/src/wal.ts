@@ -1,3 +1,4 @@
+import * as path from 'node:path';
 import { describe, ioError, type KvRecord } from '@kv/record';
 import { codecFor } from './entry-codec.js';
 import { CODEC_IDS } from './format.js';
@@ -39,6 +40,9 @@ export class Wal extends LogCore {
     const opts = resolveWalOptions(options);
     try {
       await opts.fs.mkdir(dir);
+      // The directory's own entry must be durable too, or a power cut can lose the whole log.
+      await opts.fs.fsyncDir(path.dirname(path.resolve(dir)));
+      await opts.fs.fsyncDir(dir);
     } catch (err) {
       throw ioError(`creating WAL directory ${dir}`, err);
     }

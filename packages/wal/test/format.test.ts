@@ -18,8 +18,9 @@ describe('WAL golden bytes', () => {
     expect(hex(0, 32)).toBe(
       '4b5657414c000d0a' + '0100' + '00' + '0000000000' + '0100000000000000' + '0100000000000000',
     );
-    // [32, 40) is the creation time; [40, 60) reserved; [60, 64) the header checksum.
-    expect(hex(40, 60)).toBe('00'.repeat(20));
+    // [32, 40) is the creation time; [40, 48) the preallocated size; [48, 60) reserved; [60, 64) checksum.
+    expect(hex(40, 48)).toBe('0000010000000000');
+    expect(hex(48, 60)).toBe('00'.repeat(12));
     expect(hex(64, 136)).toBe(
       'be4f2467' +
         '2e000000' +

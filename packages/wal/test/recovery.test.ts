@@ -80,13 +80,21 @@ describe('torn tail of the last segment (normal after a crash)', () => {
     expect(wiped.every((b) => b === 0)).toBe(true);
   });
 
-  it('TruncatedFile: a last segment cut short (file shrunk) still opens with the frames that remain', async () => {
+  it('TruncatedFile: a segment shorter than its preallocated size is KV_CORRUPTION (no crash shrinks one)', async () => {
     const { dir, file } = await build(3);
     const starts = frameStarts(file);
     fs.truncateSync(file, (starts[2] as number) + 10);
-    const { keys: got, wal } = await reopenKeys(dir);
+    const err = await expectKvError(Wal.open(dir, SMALL), 'KV_CORRUPTION');
+    expect(err.message).toMatch(/truncated to \d+ of its 65536 bytes/);
+    fs.truncateSync(file, 64); // back to its header: ten writes must not vanish silently either
+    await expectKvError(Wal.open(dir, SMALL), 'KV_CORRUPTION');
+  });
+
+  it("TruncatedFile in recoveryMode 'truncate': opens with the frames that remain", async () => {
+    const { dir, file } = await build(3);
+    fs.truncateSync(file, (frameStarts(file)[2] as number) + 10);
+    const { keys: got, wal } = await reopenKeys(dir, { recoveryMode: 'truncate' });
     expect(got).toEqual(['Key01', 'Key02']);
-    await wal.append(rec(3));
     await wal.close();
   });
 });

@@ -26,27 +26,45 @@ import { hex } from './filter.js';
  */
 
 /**
- * One data block inside a table's bytes. The constructor verifies the slots and trailer; each
- * entry is verified against its slot's checksum before any of its bytes are used, and every
- * offset and length is bounds-checked, so bad bytes are KV_CORRUPTION, never a wrong answer,
- * an out-of-bounds read or an outsized allocation. Valid while the table's bytes are.
+ * One data block inside a table's bytes. `read` verifies the slots and trailer; each entry is
+ * verified against its slot's checksum before any of its bytes are used, and every offset and
+ * length is bounds-checked, so bad bytes are KV_CORRUPTION, never a wrong answer, an
+ * out-of-bounds read or an outsized allocation. Valid while the table's bytes are.
  */
 export class BlockView {
   readonly count: number;
+  /** Length of the prefix every key in the block starts with. */
+  readonly shared: number;
   readonly #bytes: Uint8Array;
   readonly #start: number;
   /** Where the slots start: the end of the entries. */
   readonly #slots: number;
-  /** Length of the prefix every key in the block starts with. */
-  readonly #shared: number;
   readonly #path: string;
+  /**
+   * Optional record of verified entries, kept by a BlockCache across lookups: bit `i % 32` of
+   * word `#marksAt + i / 32` is set once entry `i` passed its checksum, for entries below
+   * #markable. A marked entry is not hashed again.
+   */
+  #marks: Int32Array | undefined;
+  #marksAt = 0;
+  #markable = 0;
   /** The entry verified last, and its absolute end; lookups are synchronous, so one per view is safe. */
   #checked = -1;
   #entryEnd = 0;
   /** Scratch cursor after the last varint or key read. */
   #pos = 0;
 
-  constructor(bytes: Uint8Array, start: number, length: number, path: string) {
+  private constructor(bytes: Uint8Array, start: number, length: number, path: string, count: number, shared: number) {
+    this.count = count;
+    this.shared = shared;
+    this.#bytes = bytes;
+    this.#start = start;
+    this.#slots = start + length - BLOCK_TRAILER_BYTES - count * BLOCK_SLOT_BYTES;
+    this.#path = path;
+  }
+
+  /** The block at [start, start + length) of `bytes`, its slots and trailer verified. */
+  static read(bytes: Uint8Array, start: number, length: number, path: string): BlockView {
     const end = start + length;
     const count = readU32(bytes, end - 8);
     if (count === 0 || count > (length - BLOCK_TRAILER_BYTES) / BLOCK_SLOT_BYTES) {
@@ -66,12 +84,34 @@ export class BlockView {
     if (shared > MAX_KEY_BYTES)
       throw corruption(path, end - 12, `data block shared prefix ${shared} over the key limit`);
     if (readU32(bytes, slots) !== 0) throw corruption(path, slots, 'first entry does not start the data block');
-    this.count = count;
-    this.#bytes = bytes;
-    this.#start = start;
-    this.#slots = slots;
-    this.#shared = shared;
-    this.#path = path;
+    return new BlockView(bytes, start, length, path, count, shared);
+  }
+
+  /**
+   * The same block again without reading its trailer or hashing its slots: `count` and
+   * `shared` must be those of a view `read` returned for this very block of this very mapping
+   * (the BlockCache's contract). Entries are still verified as they are read.
+   */
+  static verified(
+    bytes: Uint8Array,
+    start: number,
+    length: number,
+    path: string,
+    count: number,
+    shared: number,
+  ): BlockView {
+    return new BlockView(bytes, start, length, path, count, shared);
+  }
+
+  /**
+   * Makes this view skip entries marked verified in `marks` and mark each entry that passes
+   * its checksum, for entries below `words * 32`: entry `i` is bit `i % 32` of word
+   * `at + i / 32`. The marks must stay this block's for as long as the view is used.
+   */
+  useMarks(marks: Int32Array, at: number, words: number): void {
+    this.#marks = marks;
+    this.#marksAt = at;
+    this.#markable = words * 32;
   }
 
   /**
@@ -79,7 +119,7 @@ export class BlockView {
    * and read an entry only on a tie; the answer is always confirmed against the full key.
    */
   find(key: Uint8Array): number {
-    const shared = this.#shared;
+    const shared = this.shared;
     if (key.length < shared) return -1;
     const kp = prefix32(key, shared, key.length - shared);
     const b = this.#bytes;
@@ -151,10 +191,16 @@ export class BlockView {
       if (at >= end || end > this.#slots) {
         throw this.#corrupt(slot, `entry ${i} spans [${at - this.#start}, ${end - this.#start}), outside the entries`);
       }
-      const stored = readU32(b, slot + 8);
-      const computed = xxh32(b.subarray(at, end), ENTRY_CHECKSUM_SEED);
-      if (stored !== computed) {
-        throw this.#corrupt(at, `entry ${i} checksum mismatch (stored ${hex(stored)}, computed ${hex(computed)})`);
+      const marks = this.#marks;
+      const word = this.#marksAt + (i >>> 5);
+      const bit = 1 << (i & 31);
+      if (marks === undefined || i >= this.#markable || ((marks[word] as number) & bit) === 0) {
+        const stored = readU32(b, slot + 8);
+        const computed = xxh32(b.subarray(at, end), ENTRY_CHECKSUM_SEED);
+        if (stored !== computed) {
+          throw this.#corrupt(at, `entry ${i} checksum mismatch (stored ${hex(stored)}, computed ${hex(computed)})`);
+        }
+        if (marks !== undefined && i < this.#markable) marks[word] = (marks[word] as number) | bit;
       }
       this.#checked = i;
       this.#entryEnd = end;

@@ -10,6 +10,7 @@ import {
   xxh32,
 } from '@kv/record';
 import { BlockView } from './block.js';
+import { BlockCache, type CachedTable } from './block-cache.js';
 import { ByteSlab } from './bytes.js';
 import { BloomView, type KeyHash } from './filter.js';
 import { decodeFooter } from './footer.js';
@@ -21,6 +22,12 @@ import type { TableInfo } from './table-builder.js';
 export interface TableOpenOptions {
   /** File-system seam. Default: the real file system. */
   fs?: TableFs;
+  /**
+   * A cache of verified data blocks, which any number of tables may share: gets and scans
+   * look blocks up in it and add the blocks they verify. Default: none (every read verifies
+   * its block).
+   */
+  cache?: BlockCache;
 }
 
 /** What an open table reads from; dropped at close so the mapping can be collected. */
@@ -28,6 +35,9 @@ interface OpenState {
   bytes: Uint8Array;
   filter: BloomView;
   index: BlockIndex;
+  /** The block cache and this open's share of it; undefined without one (or with a disabled one). */
+  cache: BlockCache | undefined;
+  cached: CachedTable | undefined;
 }
 
 interface Seek {
@@ -59,6 +69,8 @@ export class Table {
     if (typeof path !== 'string' || path.length === 0) throw new TypeError('path must be a non-empty string');
     if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
     const fs = options.fs ?? nodeTableFs;
+    const cache = options.cache;
+    if (cache !== undefined && !(cache instanceof BlockCache)) throw new TypeError('cache must be a BlockCache');
     let file: Awaited<ReturnType<TableFs['open']>>;
     try {
       file = await fs.open(path, 'read');
@@ -82,10 +94,10 @@ export class Table {
       throw isKvError(err) ? err : ioError(`reading table ${path}`, err);
     }
     await file.close().catch(() => {});
-    return Table.#parse(path, bytes);
+    return Table.#parse(path, bytes, cache);
   }
 
-  static #parse(path: string, bytes: Uint8Array): Table {
+  static #parse(path: string, bytes: Uint8Array, cache: BlockCache | undefined): Table {
     const footer = decodeFooter(bytes, bytes.length, path);
     const filter = BloomView.parse(bytes, footer.filterOffset, footer.filterLength, path);
     const index = BlockIndex.parse(bytes, footer.indexOffset, footer.indexLength, footer.filterOffset, path);
@@ -103,7 +115,9 @@ export class Table {
       minSeq: footer.minSeq,
       maxSeq: footer.maxSeq,
     };
-    return new Table(info, { bytes, filter, index });
+    const cached = cache?.attach(index.count);
+    const state = { bytes, filter, index, cache: cached === undefined ? undefined : cache, cached };
+    return new Table(info, state);
   }
 
   /**
@@ -120,7 +134,7 @@ export class Table {
     const b = s.index.locate(key);
     if (b < 0) return undefined;
     try {
-      const block = this.#block(s, b);
+      const block = this.#block(s, b, true);
       const i = block.find(key);
       return i < 0 ? undefined : block.record(i, this.#slab);
     } catch (err) {
@@ -151,8 +165,12 @@ export class Table {
     return reverse === true ? this.#backward(s, bounds) : this.#forward(s, bounds);
   }
 
-  /** Releases the mapping (when the last iterator lets go of it). Idempotent. */
+  /**
+   * Releases the mapping (when the last iterator lets go of it) and drops the table's blocks
+   * from its cache. Idempotent.
+   */
   close(): void {
+    this.#detach();
     this.#state = undefined;
   }
 
@@ -164,7 +182,7 @@ export class Table {
       let block: BlockView;
       let i = 0;
       try {
-        block = this.#block(s, b);
+        block = this.#block(s, b, false);
         if (seek !== undefined) i = block.seek(seek.key, seek.inclusive);
       } catch (err) {
         throw this.#fail(err);
@@ -186,7 +204,7 @@ export class Table {
       let block: BlockView;
       let i: number;
       try {
-        block = this.#block(s, b);
+        block = this.#block(s, b, false);
         i = seek === undefined ? block.count - 1 : block.seek(seek.key, !seek.inclusive) - 1;
       } catch (err) {
         throw this.#fail(err);
@@ -200,9 +218,16 @@ export class Table {
     }
   }
 
-  /** Block `b`, its slots verified. The place a cache of verified blocks would go. */
-  #block(s: OpenState, b: number): BlockView {
-    return new BlockView(s.bytes, s.index.offset(b), s.index.length(b), this.info.path);
+  /**
+   * Block `b`, its slots verified, through the cache when there is one. `once`: the view is
+   * used by this one synchronous call only (a get), so it may share the cache's record of
+   * verified entries; a scan holds its view across yields and verifies every entry itself.
+   */
+  #block(s: OpenState, b: number, once: boolean): BlockView {
+    const start = s.index.offset(b);
+    const length = s.index.length(b);
+    if (s.cached === undefined) return BlockView.read(s.bytes, start, length, this.info.path);
+    return (s.cache as BlockCache).block(s.cached, b, s.bytes, start, length, this.info.path, once);
   }
 
   #record(block: BlockView, i: number): KvRecord {
@@ -222,10 +247,21 @@ export class Table {
     return state;
   }
 
-  /** Corruption is sticky: once seen, every later call on this table fails with it. */
+  /**
+   * Corruption is sticky: once seen, every later call on this table fails with it (and its
+   * cached blocks, which nothing can read any more, are dropped).
+   */
   #fail(err: unknown): unknown {
-    if (isKvError(err, 'KV_CORRUPTION')) this.#failure = err;
+    if (isKvError(err, 'KV_CORRUPTION')) {
+      this.#failure = err;
+      this.#detach();
+    }
     return err;
+  }
+
+  #detach(): void {
+    const s = this.#state;
+    if (s?.cached !== undefined) s.cache?.detach(s.cached);
   }
 }
 

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { isKvError, type KvRecord } from '@kv/record';
-import { Table, writeTable } from '@kv/sstable';
+import { BlockCache, Table, writeTable } from '@kv/sstable';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { enc, MemoryFs, numbered, rejectsWith, sameRecord, tempDir } from './helpers.js';
 
@@ -18,15 +18,15 @@ function expectCorruptionError(err: unknown): void {
 }
 
 /**
- * Opens `bytes` as a table and reads all of it. Anything thrown must be KV_CORRUPTION naming
- * the file and an offset; anything returned must equal what was written.
+ * Opens `bytes` as a table (with `cache`, if given) and reads all of it. Anything thrown must
+ * be KV_CORRUPTION naming the file and an offset; anything returned must equal what was written.
  */
-async function readDamaged(bytes: Uint8Array): Promise<Outcome> {
+async function readDamaged(bytes: Uint8Array, cache?: BlockCache): Promise<Outcome> {
   const fs = new MemoryFs();
   fs.files.set(PATH, bytes);
   let table: Table;
   try {
-    table = await Table.open(PATH, { fs });
+    table = await Table.open(PATH, cache === undefined ? { fs } : { fs, cache });
   } catch (err) {
     expectCorruptionError(err);
     return 'open';
@@ -61,6 +61,7 @@ async function readDamaged(bytes: Uint8Array): Promise<Outcome> {
       if (i !== want.length) throw new Error(`scan ended after ${i} records`);
     });
   }
+  table.close();
   return failed ? 'read' : 'clean';
 }
 
@@ -97,6 +98,22 @@ describe('corruption', () => {
     // Data-block damage surfaces when the block is read; filter, index and footer damage at open.
     expect(seen.open).toBeGreaterThan(0);
     expect(seen.read).toBeGreaterThan(0);
+  });
+
+  it('BitFlipAtEveryByte with a block cache: every single-bit flip is still detected', async () => {
+    // Gets read every record before the scans, so cached blocks and their verified entries are exercised.
+    const cache = new BlockCache({ maxBytes: 4 * BlockCache.SLOT_BYTES });
+    for (let at = 0; at < original.length; at++) {
+      for (let bit = 0; bit < 8; bit++) {
+        const damaged = original.slice();
+        damaged[at] = (damaged[at] as number) ^ (1 << bit);
+        const outcome = await readDamaged(damaged, cache);
+        expect(outcome, `bit ${bit} of byte ${at} flipped`).not.toBe('clean');
+      }
+    }
+    expect(await readDamaged(original, cache)).toBe('clean');
+    expect(cache.stats().hits).toBeGreaterThan(0);
+    expect(cache.stats().entries).toBe(0);
   });
 
   it('ZeroedRuns: a run of zeros anywhere is detected', async () => {

@@ -164,7 +164,12 @@ export class Maintenance {
     const fsOption = opts.tableFs === undefined ? {} : { fs: opts.tableFs };
     try {
       await writeTable(file, all, { blockBytes: opts.blockBytes, bloomBitsPerKey: opts.bloomBitsPerKey, ...fsOption });
-      return { id, table: await Table.open(file, fsOption), refs: 0, obsolete: false };
+      return {
+        id,
+        table: await Table.open(file, { ...fsOption, cache: this.store.blockCache }),
+        refs: 0,
+        obsolete: false,
+      };
     } catch (err) {
       throw err instanceof KvError ? err : ioError(`writing table ${file}`, err);
     }

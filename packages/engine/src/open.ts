@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { ioError, KvError } from '@kv/record';
-import { Table } from '@kv/sstable';
+import { type BlockCache, Table } from '@kv/sstable';
 import type { ResolvedKvStoreOptions } from './options.js';
 import { emptyManifest, type ManifestState, readManifest, tableFileName, writeManifest } from './manifest.js';
 import { type TableHandle, Version } from './version.js';
@@ -24,6 +24,7 @@ async function list(dir: string, fs: ResolvedKvStoreOptions['fs']): Promise<stri
 export async function loadState(
   dir: string,
   opts: ResolvedKvStoreOptions,
+  cache: BlockCache,
 ): Promise<{ manifest: ManifestState; version: Version; removed: string[] }> {
   const fs = opts.fs;
   const tablesDir = path.join(dir, TABLES_DIR);
@@ -75,7 +76,10 @@ export async function loadState(
       const level: TableHandle[] = [];
       for (const id of ids) {
         const file = path.join(tablesDir, tableFileName(id));
-        const table = await Table.open(file, opts.tableFs === undefined ? {} : { fs: opts.tableFs }).catch((err) => {
+        const table = await Table.open(
+          file,
+          opts.tableFs === undefined ? { cache } : { fs: opts.tableFs, cache },
+        ).catch((err) => {
           if (err instanceof KvError) throw err;
           throw ioError(`opening table ${file}`, err);
         });

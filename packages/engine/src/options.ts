@@ -17,6 +17,8 @@ export interface KvStoreOptions {
   blockBytes?: number;
   /** Bloom filter bits per key. Default 10 (~1% false positives). */
   bloomBitsPerKey?: number;
+  /** Table block cache budget in bytes (44 bytes a cached block). 0 disables it. Default 8 MiB. */
+  blockCacheBytes?: number;
   /** A level holding this many runs is merged into one run on the next level. Default 4. */
   runsPerLevel?: number;
   /** Number of levels; the last one merges into itself. Default 6. */
@@ -54,6 +56,7 @@ export const DEFAULT_KV_STORE_OPTIONS: ResolvedKvStoreOptions = Object.freeze({
   walSegmentBytes: 64 * 1024 * 1024,
   blockBytes: 4096,
   bloomBitsPerKey: 10,
+  blockCacheBytes: 8 * 1024 * 1024,
   runsPerLevel: 4,
   maxLevels: 6,
   autoCompact: true,
@@ -94,6 +97,7 @@ export function resolveKvStoreOptions(options: KvStoreOptions = {}): ResolvedKvS
   integer('walSegmentBytes', o.walSegmentBytes, 64 * 1024, 1024 * 1024 * 1024);
   integer('blockBytes', o.blockBytes, 256, 1024 * 1024);
   integer('bloomBitsPerKey', o.bloomBitsPerKey, 1, 64);
+  integer('blockCacheBytes', o.blockCacheBytes, 0, 1024 * 1024 * 1024);
   integer('runsPerLevel', o.runsPerLevel, 2, 64);
   integer('maxLevels', o.maxLevels, 2, 16);
   if (typeof o.autoCompact !== 'boolean') throw new TypeError('autoCompact must be a boolean');

@@ -1,7 +1,7 @@
 import * as path from 'node:path';
 import { Memtable } from '@kv/memtable';
 import { compareBytes, describe, ioError, KvError, type KvRecord, toBytes } from '@kv/record';
-import { hashKey } from '@kv/sstable';
+import { BlockCache, hashKey } from '@kv/sstable';
 import { acquireDirLock, type DirLock, type RecoveryReport, Wal } from '@kv/wal';
 import { type BatchOperation, batchToRecords, toRecord } from './batch.js';
 import { WriteGate } from './gate.js';
@@ -56,6 +56,7 @@ export class KvStore {
     manifest: ManifestState,
     version: Version,
     private readonly recovery: StoreRecovery,
+    /** @internal shared by every table of this store */ readonly blockCache: BlockCache,
   ) {
     this.active = new Memtable({ thresholdBytes: opts.memtableBytes });
     this.lastSeq = Math.max(manifest.lastSeq, manifest.flushedSeq);
@@ -75,10 +76,11 @@ export class KvStore {
       throw ioError(`creating ${dir}`, err);
     }
     const lock = acquireDirLock(dir, 'LOCK');
+    const cache = new BlockCache({ maxBytes: opts.blockCacheBytes });
     let wal: Wal | undefined;
     let state: Awaited<ReturnType<typeof loadState>> | undefined;
     try {
-      state = await loadState(dir, opts);
+      state = await loadState(dir, opts, cache);
       wal = await Wal.open(path.join(dir, WAL_DIR), {
         sync: opts.sync,
         maxSegmentBytes: opts.walSegmentBytes,
@@ -92,7 +94,7 @@ export class KvStore {
         skipped: 0,
         removedTables: state.removed,
       };
-      const store = new KvStore(dir, opts, lock, wal, state.manifest, state.version, recovery);
+      const store = new KvStore(dir, opts, lock, wal, state.manifest, state.version, recovery, cache);
       store.replay(state.manifest.flushedSeq);
       return store;
     } catch (err) {
@@ -282,6 +284,7 @@ export class KvStore {
       immutableMemtables: this.immutables.length,
       ...this.maintenance.stats(),
       wal: this.wal.stats(),
+      blockCache: this.blockCache.stats(),
       recovery: this.recovery,
       failed: this.failure?.message ?? null,
     };
@@ -380,6 +383,7 @@ export interface KvStoreStats {
   flushes: number;
   compactions: number;
   wal: ReturnType<Wal['stats']>;
+  blockCache: ReturnType<BlockCache['stats']>;
   recovery: StoreRecovery;
   failed: string | null;
 }

@@ -229,3 +229,20 @@ describe('stats', () => {
     expect(again.stats().lastSeq).toBe(200);
   });
 });
+
+describe('block cache', () => {
+  it('counts hits and misses of table reads in stats(); 0 disables it', async () => {
+    const db = await openStore(tempDir(), { blockCacheBytes: 1 << 20 });
+    for (let i = 0; i < 300; i++) await db.put(`k${String(i).padStart(3, '0')}`, 'v'.repeat(40));
+    await db.flush();
+    for (let round = 0; round < 3; round++) for (let i = 0; i < 300; i += 7) db.get(`k${String(i).padStart(3, '0')}`);
+    const s = db.stats().blockCache;
+    expect(s.misses).toBeGreaterThan(0);
+    expect(s.hits).toBeGreaterThan(s.misses);
+    const off = await openStore(tempDir(), { blockCacheBytes: 0 });
+    await off.put('a', '1');
+    await off.flush();
+    expect(text(off.get('a'))).toBe('1');
+    expect(off.stats().blockCache.hits + off.stats().blockCache.misses).toBe(0);
+  });
+});

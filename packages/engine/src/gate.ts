@@ -13,6 +13,13 @@ export class WriteGate {
   private drained: (() => void) | null = null;
   private readonly context = new AsyncLocalStorage<true>();
 
+  /** Enters without waiting when no transaction holds the gate (the common case). */
+  tryEnter(): boolean {
+    if (this.exclusive !== null || this.context.getStore() === true) return false;
+    this.shared++;
+    return true;
+  }
+
   /** Resolves when a plain write may go ahead; call `leave()` once it is logged. */
   async enter(): Promise<void> {
     if (this.context.getStore() === true) {

@@ -37,6 +37,10 @@ export class Maintenance {
     this.nextTableId = manifest.nextTableId;
   }
 
+  hasRoom(): boolean {
+    return this.store.immutables.length < this.store.opts.maxImmutableMemtables || this.store.failed !== null;
+  }
+
   /** Resolves when a writer may add to the memtables (too many waiting for flush: wait). */
   async waitForRoom(): Promise<void> {
     while (this.store.immutables.length >= this.store.opts.maxImmutableMemtables && this.store.failed === null) {

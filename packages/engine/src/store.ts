@@ -343,7 +343,7 @@ export class KvStore {
 
   /** @internal logs and applies `recs`; `exclusive` when the caller holds the write gate */
   async write(recs: KvRecord[], exclusive = false): Promise<void> {
-    if (!exclusive) await this.gate.enter();
+    if (!exclusive && !this.gate.tryEnter()) await this.gate.enter();
     try {
       await this.logAndApply(recs);
     } finally {
@@ -352,7 +352,7 @@ export class KvStore {
   }
 
   private async logAndApply(recs: KvRecord[]): Promise<void> {
-    await this.maintenance.waitForRoom();
+    if (!this.maintenance.hasRoom()) await this.maintenance.waitForRoom();
     this.guardWrite();
     // Seqs are assigned and the WAL append is issued in the same synchronous step, so seq
     // order and WAL index order agree.

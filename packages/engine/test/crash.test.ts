@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { KvStore } from '@kv/engine';
 import { describe, expect, it } from 'vitest';
@@ -15,9 +16,10 @@ async function runAndKill(
   options: object,
   killAt?: string,
 ): Promise<string> {
+  const log = path.join(tempDir('kv-acks-'), 'acks.log');
   const child: ChildProcess = spawn(process.execPath, [CHILD, dir, String(seed), '4', JSON.stringify(options)], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, KV_KILL_AT: killAt ?? '' },
+    env: { ...process.env, KV_KILL_AT: killAt ?? '', KV_ACK_LOG: log },
   });
   let out = '';
   let err = '';
@@ -38,7 +40,9 @@ async function runAndKill(
   child.kill('SIGKILL');
   await exited;
   if (err.trim() !== '') throw new Error(`child wrote to stderr: ${err}`);
-  return out.slice('ready\n'.length);
+  // Operations and acknowledgements were written to the log with writeSync, each before it
+  // was counted: unlike a pipe's buffered output, nothing written there dies with the child.
+  return fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
 }
 
 /** What the store holds about the key a failure names: for the failure message. */

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Wal } from '@kv/wal';
 import { describe, expect, it } from 'vitest';
@@ -8,18 +9,24 @@ const CHILD = path.join(import.meta.dirname, 'fixtures', 'append-child.mjs');
 const RUNS = Number(process.env.KV_CRASH_RUNS ?? 12);
 
 function startChild(args: string[]): { child: ChildProcess; out: () => string; firstLine: Promise<void> } {
-  const child = spawn(process.execPath, [CHILD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
+  const log = path.join(tempDir('kv-acks-'), 'acks.log');
+  const child = spawn(process.execPath, [CHILD, ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, KV_ACK_LOG: log },
+  });
+  let ready = '';
   let err = '';
   const firstLine = new Promise<void>((resolve, reject) => {
     child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (out.includes('\n')) resolve();
+      ready += d.toString();
+      if (ready.includes('\n')) resolve();
     });
     child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     child.on('exit', (code) => reject(new Error(`child exited early (${code}): ${err}`)));
   });
-  return { child, out: () => out, firstLine };
+  // The acknowledgements are in the log file, written with writeSync before each is counted.
+  const out = () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '');
+  return { child, out, firstLine };
 }
 
 function killed(child: ChildProcess): Promise<void> {

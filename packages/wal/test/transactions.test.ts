@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { KvRecord } from '@kv/record';
 import { Wal } from '@kv/wal';
@@ -87,20 +88,20 @@ describe('WAL transactions (walrus API)', () => {
     const dir = tempDir();
     const committed = new Map<string, number>();
     for (let run = 0; run < 6; run++) {
+      const log = path.join(tempDir('kv-acks-'), 'acks.log');
       const child = spawn(
         process.execPath,
         [path.join(import.meta.dirname, 'fixtures', 'tx-child.mjs'), dir, String(run)],
-        {
-          stdio: ['ignore', 'pipe', 'inherit'],
-        },
+        { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, KV_ACK_LOG: log } },
       );
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      let ready = '';
+      child.stdout.on('data', (d: Buffer) => (ready += d.toString()));
       const exited = new Promise<void>((r) => child.on('exit', () => r()));
-      while (!out.startsWith('ready\n')) await new Promise((r) => setTimeout(r, 5));
+      while (!ready.startsWith('ready\n')) await new Promise((r) => setTimeout(r, 5));
       await new Promise((r) => setTimeout(r, 50 + run * 40));
       child.kill('SIGKILL');
       await exited;
+      const out = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
       const lines = out.split('\n');
       if (!out.endsWith('\n')) lines.pop();
       for (const l of lines) if (l.startsWith('C ')) committed.set(l.split(' ')[1] as string, Number(l.split(' ')[2]));

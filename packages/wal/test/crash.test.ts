@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { KvRecord } from '@kv/record';
 import { Wal } from '@kv/wal';
 import { describe, expect, it } from 'vitest';
 import { expectKvError, prng, SMALL, tempDir } from './helpers.js';
@@ -102,4 +103,38 @@ describe('directory lock across processes', () => {
     expect(wal.lastIndex).toBeGreaterThan(0);
     await wal.close();
   }, 30_000);
+});
+
+describe('tail after SIGKILL', () => {
+  it('a tail from the start after a crash yields every acknowledged entry in order, then follows new appends', async () => {
+    const dir = tempDir();
+    const acked = new Map<number, string>();
+    for (let run = 0; run < 3; run++) {
+      const { child, out, firstLine } = startChild([dir, 'always', String(run), String(run + 7)]);
+      await firstLine;
+      await new Promise((r) => setTimeout(r, 60 + run * 50));
+      child.kill('SIGKILL');
+      await killed(child);
+      for (const line of out().split('\n')) {
+        const [tag, index, key] = line.split(' ');
+        if (tag === 'ack') acked.set(Number(index), key as string);
+      }
+    }
+    const wal = await Wal.open(dir, SMALL);
+    const last = wal.lastIndex;
+    const seen: number[] = [];
+    const tail = wal.tail(wal.firstIndex);
+    for (let i = wal.firstIndex; i <= last; i++) {
+      const { value } = await tail.next();
+      expect(value?.index).toBe(i);
+      if (acked.has(i)) expect(value?.record.keyString()).toBe(acked.get(i));
+      seen.push(i);
+    }
+    expect(seen.length).toBeGreaterThanOrEqual(acked.size);
+    const next = tail.next();
+    await wal.append(KvRecord.fromStrings('after-crash', 'live'));
+    expect((await next).value?.record.keyString()).toBe('after-crash');
+    await tail.return(undefined);
+    await wal.close();
+  }, 60_000);
 });

@@ -26,8 +26,13 @@ interface KvEngine {
   defaults: Readonly<Record<string, unknown>>;
 }
 
-/** Engine options of every kv run besides `sync`; empty = the engine's defaults. */
-const KV_OPTIONS: Readonly<Record<string, unknown>> = Object.freeze({});
+/**
+ * Engine options of every kv run besides `sync`: the engine's defaults, overridden by the
+ * JSON in KV_BENCH_OPTIONS (e.g. '{"blockCacheBytes":0}' to measure without the block cache).
+ */
+const KV_OPTIONS: Readonly<Record<string, unknown>> = Object.freeze(
+  JSON.parse(process.env.KV_BENCH_OPTIONS ?? '{}') as Record<string, unknown>,
+);
 /** The engine's upper bound on memtableBytes. */
 const MAX_MEMTABLE_BYTES = 1024 * 1024 * 1024;
 

@@ -15,7 +15,7 @@ export function describe(value: unknown): string {
 
 /** Bytewise (memcmp) order, the order of every sorted structure in kv. */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  const n = a.length < b.length ? a.length : b.length;
+  const n = Math.min(a.length, b.length);
   for (let i = 0; i < n; i++) {
     const d = (a[i] as number) - (b[i] as number);
     if (d !== 0) return d;

@@ -152,13 +152,9 @@ export function decodeRecord(
     }
   }
   const keyStart = offset + RECORD_HEADER_BYTES;
-  // slice() of a plain Uint8Array copies into a plain Uint8Array; a Buffer's slice() would be
-  // a view and its species a Buffer, so Buffers are viewed as plain arrays first.
-  const plain =
-    bytes.constructor === Uint8Array ? bytes : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const record = KvRecord.trusted(
-    plain.slice(keyStart, keyStart + keyLen),
-    plain.slice(keyStart + keyLen, keyStart + keyLen + valueLen),
+    copyBytes(bytes, keyStart, keyStart + keyLen),
+    copyBytes(bytes, keyStart + keyLen, keyStart + keyLen + valueLen),
     tombstone,
     tsHigh * TWO_32 + u32(bytes, offset + 16),
     seqHigh * TWO_32 + u32(bytes, offset + 8),

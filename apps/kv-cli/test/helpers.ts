@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll } from 'vitest';
+import { afterAll, afterEach, beforeEach } from 'vitest';
 
 const APP = fileURLToPath(new URL('..', import.meta.url));
 /** The built binary: the tests run what users run. */
@@ -180,4 +180,23 @@ export class Tmux {
     const uid = process.getuid?.() ?? 0;
     fs.rmSync(path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${uid}`, this.socket), { force: true });
   }
+}
+
+/** capture-pane drops trailing spaces, so a bare prompt is "kv>". */
+export const PROMPT = /^kv>$/m;
+
+/**
+ * Registers, for the calling describe block, a REPL under tmux on a fresh store before each
+ * test (handed to `use` once its prompt shows) and the tmux server's removal after it.
+ */
+export function freshReplEachTest(use: (tmux: Tmux, dir: string) => void): void {
+  let tmux: Tmux | undefined;
+  beforeEach(async () => {
+    tmux = new Tmux();
+    const dir = storeDir();
+    tmux.start(dir);
+    await tmux.waitFor((s) => PROMPT.test(s));
+    use(tmux, dir);
+  });
+  afterEach(() => tmux?.kill());
 }

@@ -1,21 +1,14 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { kv, storeDir, Tmux } from './helpers.js';
-
-// capture-pane drops trailing spaces, so a bare prompt is "kv>".
-const PROMPT = /^kv>$/m;
+import { afterEach, describe, expect, it } from 'vitest';
+import { freshReplEachTest, kv, PROMPT, storeDir, Tmux } from './helpers.js';
 
 describe('the REPL on a terminal (tmux)', () => {
   let tmux: Tmux;
   let dir: string;
 
-  beforeEach(async () => {
-    tmux = new Tmux();
-    dir = storeDir();
-    tmux.start(dir);
-    await tmux.waitFor((s) => PROMPT.test(s));
+  freshReplEachTest((t, d) => {
+    tmux = t;
+    dir = d;
   });
-
-  afterEach(() => tmux.kill());
 
   it('Tab completes a command name', async () => {
     tmux.send('sc');

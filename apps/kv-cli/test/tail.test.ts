@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BIN, childEnv, kv, lines, script, storeDir, Tmux } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { BIN, childEnv, freshReplEachTest, kv, lines, script, storeDir, type Tmux } from './helpers.js';
 
 const WRITES = ['put a 1', 'put 0x00ff x', 'del a', 'put b "two words"'];
 
@@ -74,21 +74,14 @@ describe('tail', () => {
   );
 });
 
-// capture-pane drops trailing spaces, so a bare prompt is "kv>".
-const PROMPT = /^kv>$/m;
-
 describe('the REPL on a terminal (tmux): tx, sketches, tail', () => {
   let tmux: Tmux;
-  let dir: string;
+  let _dir: string;
 
-  beforeEach(async () => {
-    tmux = new Tmux();
-    dir = storeDir();
-    tmux.start(dir);
-    await tmux.waitFor((s) => PROMPT.test(s));
+  freshReplEachTest((t, d) => {
+    tmux = t;
+    _dir = d;
   });
-
-  afterEach(() => tmux.kill());
 
   function type(line: string): void {
     tmux.send(line);

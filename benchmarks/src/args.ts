@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   type BenchConfig,
@@ -28,6 +29,7 @@ export const USAGE = `usage: node benchmarks/dist/cli.js [options]
   --keep               keep the data directories
   --no-sync-check      skip the strace check of syncs per durable put
   --timeout S          per-process time limit (default 180 quick, 3600 full)
+  --cpu-prof DIR       run each worker under node --cpu-prof, profiles written to DIR
   -h, --help
 
 workloads: ${WORKLOADS.map((w) => w.id).join(', ')}`;
@@ -43,6 +45,8 @@ export interface CliOptions {
   keep: boolean;
   syncCheck: boolean;
   timeoutMs: number;
+  /** Where workers write V8 CPU profiles (node --cpu-prof), when set. */
+  cpuProfDir?: string;
   help: boolean;
 }
 
@@ -87,6 +91,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
       keep: { type: 'boolean', default: false },
       'no-sync-check': { type: 'boolean', default: false },
       timeout: { type: 'string' },
+      'cpu-prof': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -118,6 +123,7 @@ export function parseCli(argv: readonly string[]): CliOptions {
     keep: values.keep === true,
     syncCheck: values['no-sync-check'] !== true,
     timeoutMs: positiveInt('timeout', values.timeout, quick ? 180 : 3600) * 1000,
+    ...(values['cpu-prof'] === undefined ? {} : { cpuProfDir: path.resolve(values['cpu-prof']) }),
     help: values.help === true,
   };
 }

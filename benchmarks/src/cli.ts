@@ -61,7 +61,11 @@ async function runAll(runs: readonly Planned[], opts: CliOptions, root: string, 
     const dir = path.join(root, `${workload.id}-${target}`);
     mkdirSync(dir, { recursive: true });
     const spec: RunSpec = { workload: workload.id, target, config: opts.config, dir };
-    const result = await runWorker(spec, { timeoutMs: opts.timeoutMs });
+    const nodeArgs =
+      opts.cpuProfDir === undefined
+        ? []
+        : ['--cpu-prof', `--cpu-prof-dir=${opts.cpuProfDir}`, `--cpu-prof-name=${workload.id}-${target}.cpuprofile`];
+    const result = await runWorker(spec, { timeoutMs: opts.timeoutMs, nodeArgs });
     if (!opts.keep) rmSync(dir, { recursive: true, force: true });
     log(`${prefix}: ${summary(result)}`);
     results.push(result);

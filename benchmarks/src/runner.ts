@@ -9,12 +9,14 @@ export interface SpawnOptions {
   timeoutMs: number;
   /** Command and arguments placed before `node worker.js ...` (e.g. strace and its options). */
   wrapper?: readonly string[];
+  /** Node options placed before worker.js (e.g. --cpu-prof). */
+  nodeArgs?: readonly string[];
 }
 
 /** Runs `spec` in a fresh node process; a crash, timeout or garbled output becomes an error result. */
 export function runWorker(spec: RunSpec, options: SpawnOptions): Promise<RunResult> {
   const wrapper = options.wrapper ?? [];
-  const argv = [...wrapper, process.execPath, WORKER, JSON.stringify(spec)];
+  const argv = [...wrapper, process.execPath, ...(options.nodeArgs ?? []), WORKER, JSON.stringify(spec)];
   const failed = (error: string): RunResult => ({
     workload: spec.workload,
     target: spec.target,

@@ -34,6 +34,7 @@ export abstract class LogCore {
   ) {
     this.segments = segments;
     this.writeSync = opts.fs.writeSync?.bind(opts.fs);
+    this.coalesce = opts.sync === 'always' && this.writeSync !== undefined;
     this.newCodec = codecFor(CODEC_IDS[opts.codec]);
     const last = segments.at(-1) as Segment;
     this.commit = new GroupCommit(
@@ -167,6 +168,22 @@ export abstract class LogCore {
 
   /** The seam's buffered write, bound once; undefined: appends copy into the mapping. */
   private readonly writeSync: ((fd: number, data: Uint8Array, position: number) => void) | undefined;
+  /**
+   * Under sync 'always' no append is acknowledged before a sync, so the frames written
+   * between two syncs go to the file in one write just before the sync (a write system call
+   * costs ~2.5 us, and a cohort of 64 frames is one call instead of 64).
+   */
+  private readonly coalesce: boolean;
+
+  /** Writes the coalesced frames of `seg` to the file; a failure fails the log. */
+  protected flushPending(seg: Segment, what: string): void {
+    if (this.writeSync === undefined || seg.pendingLength === 0) return;
+    try {
+      seg.flushPending(this.writeSync);
+    } catch (err) {
+      throw this.fail(what, err);
+    }
+  }
 
   protected async writeFrame(recs: readonly KvRecord[], sizes: readonly number[], bytes: number): Promise<number> {
     let seg = this.segments.at(-1) as Segment;
@@ -175,7 +192,7 @@ export abstract class LogCore {
       seg = await this.rollover(seg);
     }
     try {
-      return seg.writeFrame(recs, sizes, bytes, this.writeSync);
+      return seg.writeFrame(recs, sizes, bytes, this.writeSync, this.coalesce);
     } catch (err) {
       throw this.fail('write', err);
     }
@@ -183,6 +200,7 @@ export abstract class LogCore {
 
   /** Syncs the full segment, then creates the next: the old one is durable before the new one is used. */
   protected async rollover(old: Segment): Promise<Segment> {
+    this.flushPending(old, 'write');
     try {
       await this.opts.fs.fdatasync(old.fd);
       this.syncs++;
@@ -210,6 +228,7 @@ export abstract class LogCore {
     const seg = this.segments.at(-1) as Segment;
     const goal = seg.lastIndex;
     const offset = seg.writeOffset;
+    this.flushPending(seg, 'write');
     await this.opts.fs.fdatasync(seg.fd);
     this.syncs++;
     if (offset > seg.syncedOffset) seg.syncedOffset = offset;
@@ -235,6 +254,7 @@ export abstract class LogCore {
   /** Drops entries >= `from` by creating a superseding segment, then deleting what it covers. */
   protected async supersedeFrom(from: number): Promise<void> {
     await this.commit.idle();
+    for (const s of this.segments) this.flushPending(s, 'write');
     const next = await this.create(from);
     const doomed = this.segments.filter((s) => s.firstIndex >= from);
     try {

@@ -12,6 +12,9 @@ import { OffsetList } from './offsets.js';
 
 let scratchBuf = new Uint8Array(64 * 1024);
 
+/** Frames coalesced for one write are written out early once they reach this many bytes. */
+export const COALESCE_LIMIT_BYTES = 1024 * 1024;
+
 /** A reusable heap buffer for encoding one frame (appends are serialized). */
 function scratch(bytes: number): Uint8Array {
   if (scratchBuf.length < bytes) scratchBuf = new Uint8Array(Math.max(bytes, scratchBuf.length * 2));
@@ -23,8 +26,9 @@ export function segmentFileName(name: string, id: number): string {
 }
 
 /**
- * One segment file, memory-mapped for its whole preallocated length. Entries are appended by
- * copying into the mapping; `offsets` locates every entry's length prefix for reads by index.
+ * One segment file, memory-mapped for its whole preallocated length. Frames are written into
+ * the page cache at their offset (or copied into the mapping when the file-system seam has no
+ * writeSync); `offsets` locates every entry's length prefix for reads by index.
  * Contract: the mapping is never touched beyond `map.length`, which never exceeds the file.
  */
 export class Segment {
@@ -37,6 +41,14 @@ export class Segment {
   private readonly view: DataView;
   /** The mapping as a plain Uint8Array: slices of it are plain copies, not Buffers. */
   private readonly bytes: Uint8Array;
+  /**
+   * Frames encoded but not yet written to the file (coalesced writes): they belong at file
+   * offset `pendingAt` and are written with one write before the next sync. Entries in them
+   * are read from here.
+   */
+  private pending = new Uint8Array(0);
+  private pendingAt = 0;
+  private pendingBytes = 0;
 
   constructor(
     readonly file: string,
@@ -89,22 +101,36 @@ export class Segment {
   /**
    * Writes `records` as one frame at the end of the segment; the caller checked
    * `fits(frameBytes)`. With `writeSync` the frame is encoded on the heap and written into
-   * the page cache (the mapping sees it); without, it is encoded in the mapping itself. The
-   * entries become readable only once the frame is complete; a throw registers nothing.
+   * the page cache (the mapping sees it); with `coalesce` too, it is kept with the frames
+   * after it until `flushPending` writes them all at once (sync 'always': nothing is
+   * acknowledged before the sync, which flushes first). Without `writeSync` it is encoded in
+   * the mapping itself. A throw registers nothing.
    */
   writeFrame(
     records: readonly KvRecord[],
     sizes: readonly number[],
     frameBytes: number,
     writeSync?: (fd: number, data: Uint8Array, position: number) => void,
+    coalesce = false,
   ): number {
     const at = this.writeOffset;
     const first = this.lastIndex + 1;
-    // Encode at `base` of `buf`: the frame's own offset in the mapping, or 0 of the scratch.
-    const direct = writeSync === undefined;
-    const buf = direct ? this.bytes : scratch(frameBytes);
-    const view = direct ? this.view : new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-    const base = direct ? at : 0;
+    let buf: Uint8Array;
+    let base: number;
+    if (writeSync === undefined) {
+      buf = this.bytes;
+      base = at;
+    } else if (coalesce) {
+      if (this.pendingBytes > 0 && this.pendingBytes + frameBytes > COALESCE_LIMIT_BYTES) this.flushPending(writeSync);
+      if (this.pendingBytes === 0) this.pendingAt = at;
+      this.reservePending(this.pendingBytes + frameBytes);
+      buf = this.pending;
+      base = this.pendingBytes;
+    } else {
+      buf = scratch(frameBytes);
+      base = 0;
+    }
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     const entryAt: number[] = [];
     let p = base + FRAME_HEADER_BYTES;
     for (let i = 0; i < records.length; i++) {
@@ -116,11 +142,33 @@ export class Segment {
     }
     buf.fill(0, p, base + frameBytes);
     sealFrame(buf, base, p - base - FRAME_HEADER_BYTES, first, records.length, this.syncedOffset, this.id);
-    if (!direct) writeSync(this.fd, buf.subarray(0, frameBytes), at);
+    if (writeSync !== undefined) {
+      if (coalesce) this.pendingBytes += frameBytes;
+      else writeSync(this.fd, buf.subarray(0, frameBytes), at);
+    }
     for (const e of entryAt) this.offsets.push(e);
     this.writeOffset = at + frameBytes;
     this.count += records.length;
     return first;
+  }
+
+  /** Bytes of coalesced frames not yet written to the file. */
+  get pendingLength(): number {
+    return this.pendingBytes;
+  }
+
+  /** Writes the coalesced frames to the file in one write. On a throw they stay pending. */
+  flushPending(writeSync: (fd: number, data: Uint8Array, position: number) => void): void {
+    if (this.pendingBytes === 0) return;
+    writeSync(this.fd, this.pending.subarray(0, this.pendingBytes), this.pendingAt);
+    this.pendingBytes = 0;
+  }
+
+  private reservePending(bytes: number): void {
+    if (this.pending.length >= bytes) return;
+    const grown = new Uint8Array(Math.max(bytes, 64 * 1024, this.pending.length * 2));
+    grown.set(this.pending.subarray(0, this.pendingBytes));
+    this.pending = grown;
   }
 
   /** Drops the entries after `index` from this segment's view (the file is superseded on disk). */
@@ -131,10 +179,17 @@ export class Segment {
   }
 
   read(index: number, limits: RecordLimits, verify = false): KvRecord {
-    const p = this.offsets.at(index - this.firstIndex);
-    const len = this.view.getUint32(p, true);
+    let p = this.offsets.at(index - this.firstIndex);
+    let src = this.bytes;
+    if (this.pendingBytes > 0 && p >= this.pendingAt) {
+      src = this.pending;
+      p -= this.pendingAt;
+    }
+    const len =
+      ((src[p] as number) | ((src[p + 1] as number) << 8) | ((src[p + 2] as number) << 16)) +
+      (src[p + 3] as number) * 0x1000000;
     try {
-      return this.codec.read(this.bytes, p + ENTRY_PREFIX_BYTES, len, limits, verify);
+      return this.codec.read(src, p + ENTRY_PREFIX_BYTES, len, limits, verify);
     } catch (err) {
       if (err instanceof KvError) {
         throw new KvError('KV_CORRUPTION', `WAL segment ${this.file}, entry ${index}: ${err.message}`, { cause: err });

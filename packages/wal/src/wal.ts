@@ -280,6 +280,7 @@ export class Wal extends LogCore {
       await this.commit.idle();
       if (this.failure === null) {
         const last = this.segments.at(-1) as Segment;
+        this.flushPending(last, 'write on close');
         await this.opts.fs.fdatasync(last.fd).catch((err) => this.fail('sync on close', err));
       }
     } finally {

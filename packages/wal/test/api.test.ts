@@ -234,3 +234,102 @@ describe('append paths', () => {
     expect(keys(again.readAllSegments())).toEqual(['Key01', 'Key02', 'Key03']);
   });
 });
+
+describe("coalesced writes under sync 'always'", () => {
+  /** A seam that counts writeSync calls and, once `hold()` is called, holds every fdatasync until released. */
+  function heldSyncs() {
+    let writes = 0;
+    let holding = false;
+    const held: (() => void)[] = [];
+    const fs = {
+      ...realFs,
+      writeSync(fd: number, data: Uint8Array, position: number) {
+        writes++;
+        realFs.writeSync?.(fd, data, position);
+      },
+      async fdatasync(fd: number) {
+        if (holding) await new Promise<void>((resolve) => held.push(resolve));
+        return realFs.fdatasync(fd);
+      },
+    };
+    const releaseAll = () => {
+      for (const r of held.splice(0)) r();
+    };
+    const hold = () => {
+      holding = true;
+    };
+    const stop = () => {
+      holding = false;
+      releaseAll();
+    };
+    return { fs, held, hold, stop, releaseAll, writes: () => writes };
+  }
+
+  const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+  it('a cohort of appends reaches the file in one write, made just before its sync', async () => {
+    const seam = heldSyncs();
+    const dir = tempDir();
+    const wal = await Wal.open(dir, { ...SMALL, fs: seam.fs });
+    seam.hold();
+    const before = seam.writes();
+    const first = Array.from({ length: 16 }, (_, i) => wal.append(rec(i + 1)));
+    while (seam.held.length === 0) await turn();
+    expect(seam.writes() - before).toBe(1); // 16 frames, one write, then the sync
+    // Appends while that sync runs wait in memory for the next one.
+    const second = Array.from({ length: 16 }, (_, i) => wal.append(rec(i + 17)));
+    await turn();
+    expect(seam.writes() - before).toBe(1);
+    expect(wal.stats().durableIndex).toBe(0);
+    while ((await Promise.race([Promise.all(second).then(() => true), turn().then(() => false)])) === false) {
+      seam.releaseAll();
+    }
+    expect(await Promise.all(first)).toEqual(Array.from({ length: 16 }, (_, i) => i + 1));
+    expect(seam.writes() - before).toBe(2);
+    expect(wal.stats().durableIndex).toBe(32);
+    seam.stop();
+    await wal.close();
+    const again = await openWal(dir);
+    expect(keys(again.readAllSegments())).toEqual(Array.from({ length: 32 }, (_, i) => rec(i + 1).keyString()));
+  });
+
+  it('entries not yet written to the file read back whole, verified, before their sync', async () => {
+    const seam = heldSyncs();
+    const wal = await Wal.open(tempDir(), { ...SMALL, fs: seam.fs });
+    seam.hold();
+    const pending = [wal.append(rec(1)), wal.appendBatch([rec(2), rec(3)])];
+    while (seam.held.length === 0) await turn();
+    const more = wal.append(rec(4)); // written after the sync started: only in memory
+    await turn();
+    expect(wal.lastIndex).toBe(4);
+    expect([...wal.entries(1, 5, { verify: true })].map((e) => e.record.keyString())).toEqual([
+      'Key01',
+      'Key02',
+      'Key03',
+      'Key04',
+    ]);
+    expect(wal.get(4).value).toEqual(rec(4).value);
+    while ((await Promise.race([more.then(() => true), turn().then(() => false)])) === false) seam.releaseAll();
+    await Promise.all(pending);
+    seam.stop();
+    await wal.close();
+  });
+
+  it('frames past the coalescing limit are written early, so memory stays bounded', async () => {
+    const seam = heldSyncs();
+    const wal = await Wal.open(tempDir(), { maxSegmentBytes: 16 * 1024 * 1024, fs: seam.fs });
+    seam.hold();
+    const big = (i: number) => new KvRecord({ key: new Uint8Array([i]), value: new Uint8Array(300 * 1024).fill(i) });
+    const before = seam.writes();
+    const all = Array.from({ length: 8 }, (_, i) => wal.append(big(i)));
+    while (seam.held.length === 0) await turn();
+    // 8 frames of ~300 KiB: written 3 + 3 as the 1 MiB limit is reached, 2 before the sync.
+    expect(seam.writes() - before).toBe(3);
+    while ((await Promise.race([Promise.all(all).then(() => true), turn().then(() => false)])) === false) {
+      seam.releaseAll();
+    }
+    expect(wal.get(8).value[0]).toBe(7);
+    seam.stop();
+    await wal.close();
+  });
+});

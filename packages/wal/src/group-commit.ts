@@ -8,12 +8,24 @@ interface Waiter {
  * Group commit: writers wait for their entry index to become durable; one sync runs at a
  * time, and every writer that arrived while it ran shares the next one. `syncNow` performs
  * one sync (off the event loop) and returns the highest index it made durable.
+ *
+ * When a sync starts: after one macrotask turn, so writers woken by the previous sync join
+ * this one (with cheap writers, one cohort of all of them per sync is the most a disk-bound
+ * log can do); but if writing has kept the event loop busy for longer than a sync takes, at
+ * once, so the disk works while the rest of the writers do (CPU-bound writers, such as a
+ * store's, overlap their work with the sync instead of alternating with it); and after a
+ * sync, at once when writers are already waiting.
  */
 export class GroupCommit {
   private durable: number;
   private running: Promise<void> | null = null;
   private waiters: Waiter[] = [];
   private failure: unknown = null;
+  /** Recent sync duration in ms (the smallest lately seen); Infinity until one was timed. */
+  private syncMs = Number.POSITIVE_INFINITY;
+  /** While the loop waits for its turn before a sync: when it began, and how to end it early. */
+  private turnStart = 0;
+  private endTurn: (() => void) | null = null;
 
   constructor(
     private readonly syncNow: () => Promise<number>,
@@ -44,6 +56,7 @@ export class GroupCommit {
     return new Promise((resolve, reject) => {
       this.waiters.push({ index, resolve, reject });
       if (this.running === null) this.running = this.loop();
+      else if (this.endTurn !== null && performance.now() - this.turnStart >= this.syncMs) this.endTurn();
     });
   }
 
@@ -54,12 +67,19 @@ export class GroupCommit {
 
   private async loop(): Promise<void> {
     try {
+      let first = true;
       while (this.failure === null && this.waiters.length > 0) {
         // Writers woken by the previous sync resubmit in microtasks; one macrotask turn lets
         // them join this sync instead of forming a second cohort that waits for the next one.
-        await new Promise<void>((resolve) => setImmediate(resolve));
+        if (first) await this.turn();
+        first = false;
         try {
-          this.markDurable(await this.syncNow());
+          const start = performance.now();
+          const durable = await this.syncNow();
+          const ms = performance.now() - start;
+          // A sync's callback waits for the event loop, so a timing can only overstate it.
+          this.syncMs = Math.min(ms, this.syncMs * 1.05);
+          this.markDurable(durable);
         } catch (err) {
           // The owner turns the system error into its sticky, typed failure.
           const failure = this.onFailure(err);
@@ -72,6 +92,20 @@ export class GroupCommit {
     } finally {
       this.running = null;
     }
+  }
+
+  /** One macrotask turn, cut short by `wait` once the turn has lasted longer than a sync. */
+  private turn(): Promise<void> {
+    return new Promise<void>((resolve) => {
+      const end = () => {
+        if (this.endTurn !== end) return;
+        this.endTurn = null;
+        resolve();
+      };
+      this.turnStart = performance.now();
+      this.endTurn = end;
+      setImmediate(end);
+    });
   }
 
   private settle(): void {

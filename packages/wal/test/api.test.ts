@@ -333,3 +333,60 @@ describe("coalesced writes under sync 'always'", () => {
     await wal.close();
   });
 });
+
+describe('when a group-commit sync starts', () => {
+  /** A seam whose fdatasync takes `ms` of wall time and is counted. */
+  function slowSyncs(ms: number) {
+    const seam = {
+      calls: 0,
+      fs: {
+        ...realFs,
+        async fdatasync(fd: number) {
+          seam.calls++;
+          await new Promise((resolve) => setTimeout(resolve, ms));
+          return realFs.fdatasync(fd);
+        },
+      },
+    };
+    return seam;
+  }
+  /** Runs `n` microtask hops: no macrotask (setImmediate, I/O) can run meanwhile. */
+  async function microtasks(n: number) {
+    for (let i = 0; i < n; i++) await new Promise<void>((resolve) => queueMicrotask(resolve));
+  }
+  function spin(ms: number) {
+    const end = performance.now() + ms;
+    while (performance.now() < end);
+  }
+
+  it('waits one event-loop turn for more writers when writing is quick', async () => {
+    const seam = slowSyncs(20);
+    const wal = await Wal.open(tempDir(), { ...SMALL, fs: seam.fs });
+    await wal.append(rec(1)); // times one sync
+    const before = seam.calls;
+    const a = wal.append(rec(2));
+    await microtasks(50);
+    const b = wal.append(rec(3));
+    await microtasks(50);
+    expect(seam.calls).toBe(before); // not before the turn ends
+    await Promise.all([a, b]);
+    expect(seam.calls).toBe(before + 1); // both in one sync
+    await wal.close();
+  });
+
+  it('starts at once when writers have kept the loop busy longer than a sync takes', async () => {
+    const seam = slowSyncs(20);
+    const wal = await Wal.open(tempDir(), { ...SMALL, fs: seam.fs });
+    await wal.append(rec(1));
+    const before = seam.calls;
+    const a = wal.append(rec(2));
+    await microtasks(50);
+    spin(30); // a writer's CPU work, longer than the 20 ms sync
+    const b = wal.append(rec(3));
+    await microtasks(50);
+    expect(seam.calls).toBe(before + 1); // started without waiting for the turn
+    await Promise.all([a, b]);
+    expect(wal.stats().durableIndex).toBe(3);
+    await wal.close();
+  });
+});

@@ -1,5 +1,5 @@
 export { bytesEqual, compareBytes, describe, toBytes } from './bytes.js';
-export { xxh32, xxh64 } from './checksum.js';
+export { SHORT_INPUT_BYTES, xxh32, xxh32Js, xxh32Wasm, xxh64 } from './checksum.js';
 export {
   checkRecordLimits,
   type DecodedRecord,

@@ -70,6 +70,22 @@ export class Maintenance {
     await this.compacting;
   }
 
+  /**
+   * Resolves once no flush or compaction is running and none is due (background compaction
+   * has caught up with the flushes), or the store has failed.
+   */
+  async idle(): Promise<void> {
+    for (;;) {
+      if (this.store.failed !== null) return;
+      if (this.flushing !== null || this.compacting !== null) {
+        await Promise.all([this.flushing, this.compacting]).catch(() => {});
+        continue;
+      }
+      this.maybeCompact();
+      if (this.compacting === null) return;
+    }
+  }
+
   /** Lets running work finish and starts no more. */
   async stop(): Promise<void> {
     this.stopped = true;

@@ -168,8 +168,11 @@ export class KvStore {
     this.guardOpen();
     const k = typeof key === 'string' ? toBytes(key) : key;
     if (!(k instanceof Uint8Array)) throw new TypeError(`key must be a string or a Uint8Array, got ${describe(key)}`);
-    const rec = this.getRecord(k);
-    return rec === undefined || rec.tombstone ? undefined : rec.value;
+    let rec: KvRecord | undefined = this.active.count === 0 ? undefined : this.active.get(k);
+    for (let i = 0; rec === undefined && i < this.immutables.length; i++) rec = (this.immutables[i] as Memtable).get(k);
+    if (rec !== undefined) return rec.tombstone ? undefined : rec.value;
+    // Tables: only the value is copied out, no record is built.
+    return (this.searchTables(k, false) as Uint8Array | null | undefined) ?? undefined;
   }
 
   /** @internal the newest record for `k`, tombstones included */
@@ -177,7 +180,7 @@ export class KvStore {
     // An empty memtable is skipped: its lookup would still convert the key to a string.
     let rec: KvRecord | undefined = this.active.count === 0 ? undefined : this.active.get(k);
     for (let i = 0; rec === undefined && i < this.immutables.length; i++) rec = (this.immutables[i] as Memtable).get(k);
-    return rec ?? this.getFromTables(k);
+    return rec ?? (this.searchTables(k, true) as KvRecord | undefined);
   }
 
   /** Adds items to the HyperLogLog stored at `key` (created on first use); resolves with the new estimate. */
@@ -219,15 +222,19 @@ export class KvStore {
     return changesSince(this.wal, since, this.maintenance.stats().flushedSeq);
   }
 
-  private getFromTables(k: Uint8Array): KvRecord | undefined {
+  /**
+   * The newest entry for `k` in the tables, newest first: its record (`records`), else its
+   * value or null for a tombstone; undefined when no table has it.
+   */
+  private searchTables(k: Uint8Array, records: boolean): KvRecord | Uint8Array | null | undefined {
     let hash: ReturnType<typeof hashKey> | undefined;
     for (const level of this.maintenance.version.levels) {
       for (const h of level) {
         const info = h.table.info;
         if (compareBytes(k, info.minKey) < 0 || compareBytes(k, info.maxKey) > 0) continue;
         hash ??= hashKey(k);
-        const rec = h.table.get(k, hash);
-        if (rec !== undefined) return rec;
+        const found = records ? h.table.get(k, hash) : h.table.getValue(k, hash);
+        if (found !== undefined) return found;
       }
     }
     return undefined;
@@ -266,6 +273,17 @@ export class KvStore {
     this.guardWrite();
     if (this.active.count > 0) this.rotate();
     await this.maintenance.flushAll();
+    this.guardWrite();
+  }
+
+  /**
+   * Flushes, then waits until background compaction has caught up: no flush or compaction
+   * running and none due. Reads after it probe the fewest runs the compaction policy
+   * leaves; unlike compact(), it merges only what the policy would merge anyway.
+   */
+  async waitForCompaction(): Promise<void> {
+    await this.flush();
+    await this.maintenance.idle();
     this.guardWrite();
   }
 

@@ -61,6 +61,41 @@ describe('put, get, delete', () => {
   });
 });
 
+describe('waitForCompaction', () => {
+  it('leaves no level at or over runsPerLevel, and the data whole', async () => {
+    const db = await openStore(tempDir(), { runsPerLevel: 2 });
+    for (let round = 0; round < 12; round++) {
+      const ops = [];
+      for (let i = 0; i < 40; i++) ops.push({ type: 'put' as const, key: `k${round}-${i}`, value: `v${round}-${i}` });
+      await db.batch(ops);
+      await db.flush(); // one level-0 run per round
+    }
+    await db.waitForCompaction();
+    const runs = db.stats().levels.map((l) => l.runs);
+    expect(runs.slice(0, -1).every((n) => n < 2)).toBe(true);
+    expect(db.stats().memtable.entries).toBe(0);
+    expect(text(db.get('k0-0'))).toBe('v0-0');
+    expect(text(db.get('k11-39'))).toBe('v11-39');
+    expect(entries(db).length).toBe(12 * 40);
+  });
+
+  it('returns at once with autoCompact off, leaving the runs as they are', async () => {
+    const db = await openStore(tempDir(), { runsPerLevel: 2, autoCompact: false });
+    for (let round = 0; round < 3; round++) {
+      await db.put(`k${round}`, 'v');
+      await db.flush();
+    }
+    await db.waitForCompaction();
+    expect(db.stats().levels[0]?.runs).toBe(3);
+  });
+
+  it('after close is KV_NOT_OPEN', async () => {
+    const db = await openStore();
+    await db.close();
+    await expectKvError(db.waitForCompaction(), 'KV_NOT_OPEN');
+  });
+});
+
 describe('batch', () => {
   it('applies puts and deletes together', async () => {
     const db = await openStore();

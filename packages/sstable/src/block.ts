@@ -156,9 +156,41 @@ export class BlockView {
 
   /** Entry `i` as a new KvRecord; its key and value are copies made by `slab`. */
   record(i: number, slab: ByteSlab): KvRecord {
-    const b = this.#bytes;
     const keyAt = this.#keyAt(i);
     const keyEnd = this.#pos;
+    const meta = this.#meta(keyEnd);
+    const p = this.#pos;
+    const end = this.#entryEnd;
+    const b = this.#bytes;
+    return new KvRecord({
+      key: slab.copy(b, keyAt, keyEnd),
+      value: slab.copy(b, p, end),
+      tombstone: (meta & META_TOMBSTONE) !== 0,
+      seq: this.#seq,
+      timestamp: this.#timestamp,
+      type: (meta >>> 1) as RecordType,
+    });
+  }
+
+  /**
+   * Entry `i`'s value as a copy made by `slab`, or null when the entry is a tombstone:
+   * what a get needs, verified as `record` verifies it, without building a record.
+   */
+  value(i: number, slab: ByteSlab): Uint8Array | null {
+    this.#keyAt(i);
+    const meta = this.#meta(this.#pos);
+    return (meta & META_TOMBSTONE) !== 0 ? null : slab.copy(this.#bytes, this.#pos, this.#entryEnd);
+  }
+
+  #seq = 0;
+  #timestamp = 0;
+
+  /**
+   * Decodes and checks what follows the key ending at `keyEnd`: meta byte, value length, seq
+   * and timestamp (into #seq, #timestamp); leaves #pos at the value. Returns the meta byte.
+   */
+  #meta(keyEnd: number): number {
+    const b = this.#bytes;
     const end = this.#entryEnd;
     if (keyEnd >= end) throw this.#corrupt(keyEnd, 'entry ends before its meta byte');
     const meta = b[keyEnd] as number;
@@ -167,18 +199,11 @@ export class BlockView {
     const tombstone = (meta & META_TOMBSTONE) !== 0;
     const valueLen = this.#varint(keyEnd + 1, end, MAX_VALUE_BYTES, 'value length');
     if (tombstone && valueLen !== 0) throw this.#corrupt(keyEnd, 'tombstone with a value');
-    const seq = this.#varint(this.#pos, end, Number.MAX_SAFE_INTEGER, 'sequence number');
-    const timestamp = this.#varint(this.#pos, end, Number.MAX_SAFE_INTEGER, 'timestamp');
+    this.#seq = this.#varint(this.#pos, end, Number.MAX_SAFE_INTEGER, 'sequence number');
+    this.#timestamp = this.#varint(this.#pos, end, Number.MAX_SAFE_INTEGER, 'timestamp');
     const p = this.#pos;
     if (valueLen !== end - p) throw this.#corrupt(p, `value of ${valueLen} bytes does not fill the ${end - p} left`);
-    return new KvRecord({
-      key: slab.copy(b, keyAt, keyEnd),
-      value: slab.copy(b, p, end),
-      tombstone,
-      seq,
-      timestamp,
-      type: type as RecordType,
-    });
+    return meta;
   }
 
   /** Verifies entry `i` and returns where its key starts, leaving #pos at the key's end. */

@@ -142,6 +142,28 @@ export class Table {
     }
   }
 
+  /**
+   * What a get of `key` finds here: its value (a copy), null for a tombstone, or undefined
+   * when the table has no entry for it. Same checks and `hash` contract as `get`, without
+   * building a record.
+   */
+  getValue(key: Uint8Array, hash?: KeyHash): Uint8Array | null | undefined {
+    const s = this.#open();
+    checkLookup(key, hash);
+    const h1 = hash === undefined ? xxh32(key, BLOOM_SEED_1) : hash.h1;
+    const h2 = hash === undefined ? xxh32(key, BLOOM_SEED_2) : hash.h2;
+    if (!s.filter.mayContain(h1, h2)) return undefined;
+    const b = s.index.locate(key);
+    if (b < 0) return undefined;
+    try {
+      const block = this.#block(s, b, true);
+      const i = block.find(key);
+      return i < 0 ? undefined : block.value(i, this.#slab);
+    } catch (err) {
+      throw this.#fail(err);
+    }
+  }
+
   /** False when the table certainly does not hold `key` (filter and key range); true when it may. */
   mayContain(key: Uint8Array, hash?: KeyHash): boolean {
     const s = this.#open();

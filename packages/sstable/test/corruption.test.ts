@@ -46,9 +46,18 @@ async function readDamaged(bytes: Uint8Array, cache?: BlockCache): Promise<Outco
       if (got === undefined || !sameRecord(got, r)) throw new Error(`wrong data for ${r.keyString()}`);
     });
   }
+  for (const r of RECORDS) {
+    attempt(() => {
+      const got = table.getValue(r.key);
+      const want = r.tombstone ? null : r.value;
+      const same = got === want || (got instanceof Uint8Array && want !== null && Buffer.from(got).equals(want));
+      if (!same) throw new Error(`getValue: wrong data for ${r.keyString()}`);
+    });
+  }
   for (const key of ABSENT) {
     attempt(() => {
       if (table.get(key) !== undefined) throw new Error('found an absent key');
+      if (table.getValue(key) !== undefined) throw new Error('getValue found an absent key');
     });
   }
   for (const reverse of [false, true]) {

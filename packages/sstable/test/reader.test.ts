@@ -35,6 +35,26 @@ describe('Table', () => {
     expect(got?.value.length).toBe(0);
   });
 
+  it('getValue: a copy of the value, null for a tombstone, undefined when absent', async () => {
+    const path = join(dir, 'values.sst');
+    await writeTable(path, [
+      new KvRecord({ key: 'a', value: 'apple', seq: 1, timestamp: 0 }),
+      KvRecord.tombstoneFor('b', 2),
+      new KvRecord({ key: 'c', value: '', seq: 3, timestamp: 0 }),
+    ]);
+    const table = await Table.open(path);
+    const a = table.getValue(enc('a'));
+    expect(a).toEqual(enc('apple'));
+    (a as Uint8Array)[0] = 0; // the caller owns its copy
+    expect(table.getValue(enc('a'))).toEqual(enc('apple'));
+    expect(table.getValue(enc('b'))).toBeNull();
+    expect(table.getValue(enc('c'))).toEqual(new Uint8Array(0));
+    expect(table.getValue(enc('bb'))).toBeUndefined();
+    expect(table.getValue(enc('z'))).toBeUndefined();
+    table.close();
+    expectKvError(() => table.getValue(enc('a')), 'KV_NOT_OPEN');
+  });
+
   it('entries() is lazy: it can stop early and two iterators run independently', async () => {
     const path = join(dir, 'lazy.sst');
     const records = numbered(1000);

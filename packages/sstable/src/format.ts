@@ -32,11 +32,21 @@ export const BLOCK_SLOT_BYTES = 12;
 export const INDEX_TRAILER_BYTES = 8;
 /** Fixed part of one index entry: offset u64, length u32, first-key length u32, last-key length u32. */
 export const INDEX_ENTRY_FIXED_BYTES = 20;
-/** Filter header (bit count, hash count) plus trailing checksum. */
+/** Filter header (bit count, k word) plus trailing checksum. */
 export const FILTER_OVERHEAD_BYTES = 12;
+/** Bit count of a plain filter (tables written before blocked filters): a multiple of 8 from 64. */
 export const MIN_FILTER_BITS = 64;
 export const MAX_FILTER_BITS = 2 ** 31;
+/** Probes per key, the low bits of the k word, for either layout. */
 export const MAX_FILTER_HASHES = 30;
+/** k word bit 31: the filter is blocked (every key's bits in one block). Clear: the plain layout. */
+export const FILTER_BLOCKED_FLAG = 0x80000000;
+/** k word bits that must be clear in either layout (reserved for later flags). */
+export const FILTER_RESERVED_BITS = 0x7f000000;
+/** A blocked filter's block: 512 bits, one 64-byte cache line. Its `m` is a multiple of this. */
+export const FILTER_BLOCK_BITS = 512;
+/** Odd multiplier (2^32 / golden ratio) that steps a key's in-block probe: x <- x * this mod 2^32. */
+export const FILTER_PROBE_MULTIPLIER = 0x9e3779b9;
 
 /** Entry meta byte: bit 0 tombstone, bits 1..7 the RecordType. */
 export const META_TOMBSTONE = 0x01;

@@ -21,16 +21,19 @@ const GOLDEN_HEX = [
   '12000000' + '7269636f' + '2ab9ff4e',
   // block trailer @59: shared prefix 2, count 2, checksum of slots and trailer
   '02000000' + '02000000' + '5de9fdf6',
-  // filter @71, 20 bytes: m = 64 bits, k = 7, the bits, checksum
-  '40000000' + '07000000' + '00220249928c0800' + '1e41c3e0',
-  // index @91, 40 bytes: block 0 at offset 0, 71 bytes, first key "apple", last key "apricot"
+  // filter @71, 76 bytes: m = 512 bits (one block), k word 0x80000007 (blocked, 7 probes), the bits, checksum
+  '00020000' + '07000080',
+  '00000020001804000000010000000000' + '02000000080008000000040000000000',
+  '00000000000000000000000000000000' + '08000000000000000090020000000000',
+  'e03925d7',
+  // index @147, 40 bytes: block 0 at offset 0, 71 bytes, first key "apple", last key "apricot"
   '0000000000000000' + '47000000' + '05000000' + '07000000' + '6170706c65' + '61707269636f74',
   // block count 1, index checksum
   '01000000' + '3d833f72',
-  // footer @131, 72 bytes: count, tombstones, minSeq, maxSeq, filter offset, index offset,
+  // footer @187, 72 bytes: count, tombstones, minSeq, maxSeq, filter offset, index offset,
   // filter length, index length, version, checksum, magic "kvsstabl"
   '0200000000000000' + '0100000000000000' + '0100000000000000' + '0200000000000000',
-  '4700000000000000' + '5b00000000000000' + '14000000' + '28000000' + '01000000' + 'bd6adaf4',
+  '4700000000000000' + '9300000000000000' + '4c000000' + '28000000' + '01000000' + '6f01ebb8',
   '6b7673737461626c',
 ].join('');
 
@@ -40,12 +43,12 @@ describe('table format: golden bytes (FORMAT.md worked example)', () => {
   beforeEach(() => ({ dir, cleanup } = tempDir()));
   afterEach(() => cleanup());
 
-  it('writes the worked example to exactly these 203 bytes', async () => {
+  it('writes the worked example to exactly these 259 bytes', async () => {
     const path = join(dir, 'golden.sst');
     const info = await writeTable(path, GOLDEN_RECORDS());
     const bytes = readFileSync(path);
-    expect(bytes.length).toBe(203);
-    expect(info.fileBytes).toBe(203);
+    expect(bytes.length).toBe(259);
+    expect(info.fileBytes).toBe(259);
     expect(hex(bytes)).toBe(GOLDEN_HEX);
   });
 
@@ -53,7 +56,7 @@ describe('table format: golden bytes (FORMAT.md worked example)', () => {
     const path = join(dir, 'golden.sst');
     await writeTable(path, GOLDEN_RECORDS());
     const table = await Table.open(path);
-    expect(table.info).toMatchObject({ count: 2, tombstones: 1, minSeq: 1, maxSeq: 2, fileBytes: 203 });
+    expect(table.info).toMatchObject({ count: 2, tombstones: 1, minSeq: 1, maxSeq: 2, fileBytes: 259 });
     expect(hex(table.info.minKey)).toBe(hex(enc('apple')));
     expect(hex(table.info.maxKey)).toBe(hex(enc('apricot')));
     const [apple, apricot] = GOLDEN_RECORDS() as [KvRecord, KvRecord];
@@ -72,20 +75,31 @@ describe('table format: golden bytes (FORMAT.md worked example)', () => {
     expect(u32(43)).toBe(xxh32(b.subarray(0, 18), 0x6b76454e));
     expect(u32(55)).toBe(xxh32(b.subarray(18, 35), 0x6b76454e));
     expect(u32(67)).toBe(xxh32(b.subarray(35, 67), 0x6b764244));
-    expect(u32(87)).toBe(xxh32(b.subarray(71, 87), 0x6b764246));
-    expect(u32(127)).toBe(xxh32(b.subarray(91, 127), 0x6b764249));
-    expect(u32(191)).toBe(xxh32(b.subarray(131, 191), 0x6b764654));
-    expect(u32(187)).toBe(TABLE_FORMAT_VERSION);
-    // Each key sets bits (h1 + i*h2) mod 64, i < 7, with h1, h2 = xxh32(key, "kvH1"), xxh32(key, "kvH2").
+    expect(u32(143)).toBe(xxh32(b.subarray(71, 143), 0x6b764246));
+    expect(u32(183)).toBe(xxh32(b.subarray(147, 183), 0x6b764249));
+    expect(u32(247)).toBe(xxh32(b.subarray(187, 247), 0x6b764654));
+    expect(u32(243)).toBe(TABLE_FORMAT_VERSION);
+    // Blocked filter: m = 512 is one block, the k word is the blocked flag (bit 31) | 7 probes.
+    expect(u32(71)).toBe(512);
+    expect(u32(75)).toBe(0x80000000 + 7);
+    // Key with h1, h2 = xxh32(key, "kvH1"), xxh32(key, "kvH2") sets bits x >>> 23 of block
+    // (h1 · m / 512) >> 32, for x = h2, h2·0x9e3779b9, h2·0x9e3779b9², ... (mod 2^32), 7 of them.
+    const blocks = u32(71) / 512;
+    const expected = new Uint8Array(64 * blocks);
     for (const key of ['apple', 'apricot']) {
       const h = hashKey(enc(key));
       expect(h.h1).toBe(xxh32(enc(key), 0x6b764831));
       expect(h.h2).toBe(xxh32(enc(key), 0x6b764832));
+      const block = Number((BigInt(h.h1) * BigInt(blocks)) >> 32n);
+      let x = BigInt(h.h2);
       for (let i = 0; i < 7; i++) {
-        const bit = ((h.h1 % 64) + i * (h.h2 % 64 || 1)) % 64;
-        expect(((b[79 + (bit >> 3)] as number) >> (bit & 7)) & 1).toBe(1);
+        const bit = 512 * block + Number(x >> 23n);
+        expected[bit >> 3] = (expected[bit >> 3] as number) | (1 << (bit & 7));
+        x = (x * 0x9e3779b9n) % 2n ** 32n;
       }
     }
+    // Every bit set in the file is one of the keys' bits, and every key bit is set.
+    expect(hex(b.subarray(79, 143))).toBe(hex(expected));
   });
 
   it('stores the record type in the meta byte', async () => {

@@ -16,9 +16,9 @@ const SEALS = {
   entry0: [0, 18, 43, SEEDS.entry],
   entry1: [18, 35, 55, SEEDS.entry],
   block: [35, 67, 67, SEEDS.block],
-  filter: [71, 87, 87, SEEDS.filter],
-  index: [91, 127, 127, SEEDS.index],
-  footer: [131, 191, 191, SEEDS.footer],
+  filter: [71, 143, 143, SEEDS.filter],
+  index: [147, 183, 183, SEEDS.index],
+  footer: [187, 247, 247, SEEDS.footer],
 } as const;
 
 let golden: Uint8Array;
@@ -33,7 +33,7 @@ beforeAll(async () => {
     { fs },
   );
   golden = fs.files.get('g.sst') as Uint8Array;
-  expect(golden.length).toBe(203);
+  expect(golden.length).toBe(259);
 });
 
 /**
@@ -57,29 +57,29 @@ const open = (fs: MemoryFs) => Table.open('f.sst', { fs });
 
 describe('forged footer', () => {
   it('UnknownVersion', async () => {
-    const fs = forged('footer', (_, v) => v.setUint32(131 + 56, 2, true));
-    await rejectsWith(open(fs), 'KV_CORRUPTION', /offset 187: unknown table format version 2/);
+    const fs = forged('footer', (_, v) => v.setUint32(187 + 56, 2, true));
+    await rejectsWith(open(fs), 'KV_CORRUPTION', /offset 243: unknown table format version 2/);
   });
 
   it('FilterOffsetOffByOne', async () => {
-    const fs = forged('footer', (_, v) => v.setUint32(131 + 32, 72, true));
+    const fs = forged('footer', (_, v) => v.setUint32(187 + 32, 72, true));
     await rejectsWith(open(fs), 'KV_CORRUPTION', /footer places the filter at 72/);
   });
 
   it('CountBeyondSafeInteger', async () => {
-    const fs = forged('footer', (_, v) => v.setUint32(131 + 4, 0xffffffff, true));
+    const fs = forged('footer', (_, v) => v.setUint32(187 + 4, 0xffffffff, true));
     await rejectsWith(open(fs), 'KV_CORRUPTION', /footer counts out of range/);
   });
 
   it('MoreTombstonesThanEntries', async () => {
-    const fs = forged('footer', (_, v) => v.setUint32(131 + 8, 3, true));
+    const fs = forged('footer', (_, v) => v.setUint32(187 + 8, 3, true));
     await rejectsWith(open(fs), 'KV_CORRUPTION', /3 tombstones/);
   });
 
   it('EntryCountZeroWithBlocks', async () => {
     const fs = forged('footer', (_, v) => {
-      v.setUint32(131, 0, true);
-      v.setUint32(131 + 8, 0, true);
+      v.setUint32(187, 0, true);
+      v.setUint32(187 + 8, 0, true);
     });
     await rejectsWith(open(fs), 'KV_CORRUPTION', /0 entries cannot fill 1 blocks/);
   });
@@ -88,9 +88,9 @@ describe('forged footer', () => {
 describe('forged filter and index', () => {
   it('FilterBitsDisagreeWithLength', async () => {
     await rejectsWith(
-      open(forged('filter', (_, v) => v.setUint32(71, 72, true))),
+      open(forged('filter', (_, v) => v.setUint32(71, 1024, true))),
       'KV_CORRUPTION',
-      /filter of 72 bits/,
+      /offset 71: filter of 1024 bits does not fill its 76-byte block/,
     );
   });
 
@@ -98,23 +98,47 @@ describe('forged filter and index', () => {
     await rejectsWith(open(forged('filter', (_, v) => v.setUint32(75, 0, true))), 'KV_CORRUPTION', /hash count 0/);
   });
 
+  it('BlockedFilterHashCountZero', async () => {
+    const fs = forged('filter', (_, v) => v.setUint32(75, 0x80000000, true));
+    await rejectsWith(open(fs), 'KV_CORRUPTION', /offset 75: filter hash count 0 out of range/);
+  });
+
+  it('BlockedFilterHashCountAboveThirty', async () => {
+    const fs = forged('filter', (_, v) => v.setUint32(75, 0x8000001f, true));
+    await rejectsWith(open(fs), 'KV_CORRUPTION', /offset 75: filter hash count 31 out of range/);
+  });
+
+  it('FilterUnknownFlagBits', async () => {
+    const fs = forged('filter', (_, v) => v.setUint32(75, 0xc0000007, true));
+    await rejectsWith(open(fs), 'KV_CORRUPTION', /offset 75: filter k word 0xc0000007 has unknown flag bits/);
+  });
+
+  it('BlockedFilterBitsNotAMultipleOf512', async () => {
+    const fs = forged('filter', (_, v) => v.setUint32(71, 256, true));
+    await rejectsWith(
+      open(fs),
+      'KV_CORRUPTION',
+      /offset 71: blocked filter of 256 bits is not a positive multiple of 512/,
+    );
+  });
+
   it('IndexBlockLengthPastTheData', async () => {
-    const fs = forged('index', (_, v) => v.setUint32(91 + 8, 9999, true));
-    await rejectsWith(open(fs), 'KV_CORRUPTION', /offset 99: block 0 length 9999 out of range/);
+    const fs = forged('index', (_, v) => v.setUint32(147 + 8, 9999, true));
+    await rejectsWith(open(fs), 'KV_CORRUPTION', /offset 155: block 0 length 9999 out of range/);
   });
 
   it('IndexCountTooLarge', async () => {
-    const fs = forged('index', (_, v) => v.setUint32(123, 1000, true));
+    const fs = forged('index', (_, v) => v.setUint32(179, 1000, true));
     await rejectsWith(open(fs), 'KV_CORRUPTION', /index block count 1000/);
   });
 
   it('IndexKeyLengthPastTheIndex', async () => {
-    const fs = forged('index', (_, v) => v.setUint32(91 + 16, 60000, true));
+    const fs = forged('index', (_, v) => v.setUint32(147 + 16, 60000, true));
     await rejectsWith(open(fs), 'KV_CORRUPTION', /keys run past the index/);
   });
 
   it('IndexFirstKeyAboveLastKey', async () => {
-    const fs = forged('index', (b) => b.set(enc('azple'), 111));
+    const fs = forged('index', (b) => b.set(enc('azple'), 167));
     await rejectsWith(open(fs), 'KV_CORRUPTION', /first key is above its last key/);
   });
 });

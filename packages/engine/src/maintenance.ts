@@ -256,7 +256,7 @@ export class Maintenance {
   }
 
   private async compact(plan: CompactionPlan): Promise<void> {
-    const sources = plan.inputs.map((h) => h.table.entries({}));
+    const sources = plan.inputs.map((h) => h.table.entries({}, { dropBehind: true }));
     const merged = mergeNewest(sources, false);
     const records: Iterable<KvRecord> = plan.dropTombstones
       ? {

@@ -35,6 +35,26 @@ export interface TableFile {
   close(): Promise<void>;
 }
 
+/** Each mapping `map` made, by its ArrayBuffer (views over it find it there). */
+const mappings = new WeakMap<ArrayBufferLike, Buffer>();
+
+/**
+ * Drops the pages of [start, end) of `bytes` from this process's resident set when `bytes`
+ * views a mapping made by the real seam (a no-op otherwise). The bytes stay readable: a later
+ * read faults the page in again from the page cache. For data read once (compaction inputs)
+ * or no longer read (closed tables), so the process's RSS does not grow with the tables it
+ * has read.
+ */
+export function releasePages(bytes: Uint8Array, start: number, end: number): void {
+  const mapped = mappings.get(bytes.buffer);
+  if (mapped === undefined) return;
+  const page = mmap.PAGESIZE;
+  const from = Math.floor((bytes.byteOffset - mapped.byteOffset + start) / page) * page;
+  const to = Math.min(mapped.length, bytes.byteOffset - mapped.byteOffset + end);
+  if (to <= from) return;
+  mmap.advise(mapped, from, to - from, mmap.MADV_DONTNEED);
+}
+
 class NodeTableFile implements TableFile {
   readonly #handle: FileHandle;
 
@@ -61,7 +81,9 @@ class NodeTableFile implements TableFile {
   }
 
   map(size: number): Uint8Array {
-    return mmap.map(size, mmap.PROT_READ, mmap.MAP_SHARED, this.#handle.fd, 0);
+    const mapped = mmap.map(size, mmap.PROT_READ, mmap.MAP_SHARED, this.#handle.fd, 0);
+    mappings.set(mapped.buffer, mapped);
+    return mapped;
   }
 
   close(): Promise<void> {

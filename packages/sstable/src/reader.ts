@@ -15,7 +15,7 @@ import { ByteSlab } from './bytes.js';
 import { BloomView, type KeyHash } from './filter.js';
 import { decodeFooter } from './footer.js';
 import { BLOOM_SEED_1, BLOOM_SEED_2, corruption, FOOTER_BYTES, MAX_TABLE_BYTES } from './format.js';
-import { nodeTableFs, type TableFs } from './fs.js';
+import { nodeTableFs, releasePages, type TableFs } from './fs.js';
 import { BlockIndex } from './index-block.js';
 import type { TableInfo } from './table-builder.js';
 
@@ -53,6 +53,17 @@ const EMPTY = new Uint8Array(0);
  * KV_CORRUPTION naming the file, the offset and the reason, and from then on every call on
  * this table fails with that error. After `close()` every call but `close` throws KV_NOT_OPEN.
  */
+export interface ScanOptions {
+  /**
+   * Forward scans only: drop the pages already read from the process's resident set as the
+   * scan goes (for a one-pass read of a whole table, such as a compaction's inputs).
+   */
+  dropBehind?: boolean;
+}
+
+/** A dropBehind scan releases what it has read in steps of this many bytes. */
+const DROP_BEHIND_BYTES = 4 * 1024 * 1024;
+
 export class Table {
   readonly info: Readonly<TableInfo>;
   #state: OpenState | undefined;
@@ -178,13 +189,13 @@ export class Table {
    * Entries within `range` in key order (descending with `reverse`), tombstones included.
    * Lazy: seeks to the first block through the index and reads block by block.
    */
-  entries(range: KeyRange = {}): IterableIterator<KvRecord> {
+  entries(range: KeyRange = {}, options: ScanOptions = {}): IterableIterator<KvRecord> {
     const s = this.#open();
     checkRange(range);
     // A snapshot of the bounds: the caller may reuse its object while the scan runs.
     const { gt, gte, lt, lte, reverse } = range;
     const bounds: KeyRange = { gt, gte, lt, lte };
-    return reverse === true ? this.#backward(s, bounds) : this.#forward(s, bounds);
+    return reverse === true ? this.#backward(s, bounds) : this.#forward(s, bounds, options.dropBehind === true);
   }
 
   /**
@@ -192,15 +203,22 @@ export class Table {
    * from its cache. Idempotent.
    */
   close(): void {
+    const s = this.#state;
     this.#detach();
     this.#state = undefined;
+    if (s !== undefined) releasePages(s.bytes, 0, s.bytes.length);
   }
 
-  *#forward(s: OpenState, range: KeyRange): Generator<KvRecord, void, undefined> {
+  *#forward(s: OpenState, range: KeyRange, dropBehind: boolean): Generator<KvRecord, void, undefined> {
     const seek = lowerSeek(range);
     const index = s.index;
+    let released = 0;
     for (let b = seek === undefined ? 0 : index.seekForward(seek.key, seek.inclusive); b < index.count; b++) {
       this.#open();
+      if (dropBehind && index.offset(b) - released >= DROP_BEHIND_BYTES) {
+        releasePages(s.bytes, released, index.offset(b));
+        released = index.offset(b);
+      }
       let block: BlockView;
       let i = 0;
       try {

@@ -24,6 +24,10 @@ export interface RowInfo {
 export const ROWS: Readonly<Record<string, RowInfo>> = Object.freeze({
   'disk-sync-append': { label: 'disk: fdatasync after 4 KiB append' },
   'disk-sync-overwrite': { label: 'disk: fdatasync after page overwrite' },
+  'disk-sync-overwrite-pool': {
+    label: 'disk: same, sync on the thread pool',
+    note: 'ceiling for a store that keeps the event loop free',
+  },
   'disk-seq-write': { label: 'disk: sequential write' },
   'durable-put-1': {
     label: 'durable put, 1 writer',

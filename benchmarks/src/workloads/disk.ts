@@ -1,4 +1,4 @@
-import { sequentialWrite, syncAfterAppend, syncAfterOverwrite } from '../disk.js';
+import { sequentialWrite, syncAfterAppend, syncAfterOverwrite, syncAfterOverwriteOnPool } from '../disk.js';
 import { mbPerSecond, perSecond } from '../stats.js';
 import type { Workload } from './types.js';
 
@@ -23,6 +23,17 @@ export const diskWorkloads: readonly Workload[] = [
       const r = syncAfterOverwrite(ctx.dir, ctx.config.scale.durationMs, ctx.config.scale.warmupMs);
       ctx.details.syncMicros = (r.ms * 1000) / r.ops;
       return [{ id: 'disk-sync-overwrite', value: perSecond(r.ops, r.ms), unit: 'ops/s', better: 'higher' }];
+    },
+  },
+  {
+    id: 'disk-sync-overwrite-pool',
+    title: 'fdatasync/s after overwriting a preallocated page, the sync on the thread pool (awaited)',
+    targets: ['disk'],
+    needsEngine: false,
+    async run(ctx) {
+      const r = await syncAfterOverwriteOnPool(ctx.dir, ctx.config.scale.durationMs, ctx.config.scale.warmupMs);
+      ctx.details.syncMicros = (r.ms * 1000) / r.ops;
+      return [{ id: 'disk-sync-overwrite-pool', value: perSecond(r.ops, r.ms), unit: 'ops/s', better: 'higher' }];
     },
   },
   {

@@ -40,18 +40,23 @@ const WINDOWS = 3;
 /**
  * Runs `op` untimed for `warmupMs`, then for `ms` split into three windows, and reports the
  * best window: a limit is what the disk can do, and the best window is the least disturbed by
- * other processes (which makes kv's fraction of it conservative).
+ * other processes (which makes kv's fraction of it conservative). A synchronous `op` runs in a
+ * plain loop (nothing awaited); an asynchronous one is awaited one call at a time.
  */
-function timed(op: () => void, ms: number, warmupMs: number): RateResult {
+async function timed(op: () => void | Promise<void>, ms: number, warmupMs: number): Promise<RateResult> {
   const warmEnd = now() + warmupMs;
-  while (now() < warmEnd) op();
+  while (now() < warmEnd) {
+    const pending = op();
+    if (pending !== undefined) await pending;
+  }
   let best: RateResult = { ops: 0, ms: 1 };
   for (let w = 0; w < WINDOWS; w++) {
     let ops = 0;
     const start = now();
     const end = start + ms / WINDOWS;
     while (now() < end) {
-      op();
+      const pending = op();
+      if (pending !== undefined) await pending;
       ops++;
     }
     const window = { ops, ms: now() - start };
@@ -60,12 +65,12 @@ function timed(op: () => void, ms: number, warmupMs: number): RateResult {
   return best;
 }
 
-export function syncAfterAppend(dir: string, ms: number, warmupMs: number): RateResult {
+export async function syncAfterAppend(dir: string, ms: number, warmupMs: number): Promise<RateResult> {
   const fd = fs.openSync(path.join(dir, 'append.dat'), 'w');
   const page = randomBytes(PAGE, 1);
   let pos = 0;
   try {
-    return timed(
+    return await timed(
       () => {
         fs.writeSync(fd, page, 0, PAGE, pos);
         pos += PAGE;
@@ -77,25 +82,6 @@ export function syncAfterAppend(dir: string, ms: number, warmupMs: number): Rate
   } finally {
     fs.closeSync(fd);
   }
-}
-
-/** `timed` for an asynchronous `op`, awaited one at a time. */
-async function timedAsync(op: () => Promise<void>, ms: number, warmupMs: number): Promise<RateResult> {
-  const warmEnd = now() + warmupMs;
-  while (now() < warmEnd) await op();
-  let best: RateResult = { ops: 0, ms: 1 };
-  for (let w = 0; w < WINDOWS; w++) {
-    let ops = 0;
-    const start = now();
-    const end = start + ms / WINDOWS;
-    while (now() < end) {
-      await op();
-      ops++;
-    }
-    const window = { ops, ms: now() - start };
-    if (window.ops / window.ms > best.ops / best.ms) best = window;
-  }
-  return best;
 }
 
 /** A preallocated (written, synced) file for the overwrite measurements. */
@@ -112,7 +98,7 @@ export async function syncAfterOverwriteOnPool(dir: string, ms: number, warmupMs
   try {
     const page = randomBytes(PAGE, 2);
     let pos = 0;
-    return await timedAsync(
+    return await timed(
       async () => {
         fs.writeSync(fd, page, 0, PAGE, pos);
         pos = (pos + PAGE) % PREALLOCATED_BYTES;
@@ -126,12 +112,12 @@ export async function syncAfterOverwriteOnPool(dir: string, ms: number, warmupMs
   }
 }
 
-export function syncAfterOverwrite(dir: string, ms: number, warmupMs: number): RateResult {
+export async function syncAfterOverwrite(dir: string, ms: number, warmupMs: number): Promise<RateResult> {
   const fd = preallocated(dir);
   try {
     const page = randomBytes(PAGE, 2);
     let pos = 0;
-    return timed(
+    return await timed(
       () => {
         fs.writeSync(fd, page, 0, PAGE, pos);
         pos = (pos + PAGE) % PREALLOCATED_BYTES;

@@ -1,41 +1,42 @@
-import { sequentialWrite, syncAfterAppend, syncAfterOverwrite, syncAfterOverwriteOnPool } from '../disk.js';
+import {
+  type RateResult,
+  sequentialWrite,
+  syncAfterAppend,
+  syncAfterOverwrite,
+  syncAfterOverwriteOnPool,
+} from '../disk.js';
 import { mbPerSecond, perSecond } from '../stats.js';
 import type { Workload } from './types.js';
 
+type RateMeasure = (dir: string, ms: number, warmupMs: number) => Promise<RateResult>;
+
+/** A workload timing `measure`'s sync rate: ops/s, and the time per sync in the details. */
+function syncRate(id: string, title: string, measure: RateMeasure): Workload {
+  return {
+    id,
+    title,
+    targets: ['disk'],
+    needsEngine: false,
+    async run(ctx) {
+      const r = await measure(ctx.dir, ctx.config.scale.durationMs, ctx.config.scale.warmupMs);
+      ctx.details.syncMicros = (r.ms * 1000) / r.ops;
+      return [{ id, value: perSecond(r.ops, r.ms), unit: 'ops/s', better: 'higher' }];
+    },
+  };
+}
+
 export const diskWorkloads: readonly Workload[] = [
-  {
-    id: 'disk-sync-append',
-    title: 'fdatasync/s after a 4 KiB append to a growing file',
-    targets: ['disk'],
-    needsEngine: false,
-    async run(ctx) {
-      const r = syncAfterAppend(ctx.dir, ctx.config.scale.durationMs, ctx.config.scale.warmupMs);
-      ctx.details.syncMicros = (r.ms * 1000) / r.ops;
-      return [{ id: 'disk-sync-append', value: perSecond(r.ops, r.ms), unit: 'ops/s', better: 'higher' }];
-    },
-  },
-  {
-    id: 'disk-sync-overwrite',
-    title: 'fdatasync/s after overwriting a 4 KiB page of a preallocated file',
-    targets: ['disk'],
-    needsEngine: false,
-    async run(ctx) {
-      const r = syncAfterOverwrite(ctx.dir, ctx.config.scale.durationMs, ctx.config.scale.warmupMs);
-      ctx.details.syncMicros = (r.ms * 1000) / r.ops;
-      return [{ id: 'disk-sync-overwrite', value: perSecond(r.ops, r.ms), unit: 'ops/s', better: 'higher' }];
-    },
-  },
-  {
-    id: 'disk-sync-overwrite-pool',
-    title: 'fdatasync/s after overwriting a preallocated page, the sync on the thread pool (awaited)',
-    targets: ['disk'],
-    needsEngine: false,
-    async run(ctx) {
-      const r = await syncAfterOverwriteOnPool(ctx.dir, ctx.config.scale.durationMs, ctx.config.scale.warmupMs);
-      ctx.details.syncMicros = (r.ms * 1000) / r.ops;
-      return [{ id: 'disk-sync-overwrite-pool', value: perSecond(r.ops, r.ms), unit: 'ops/s', better: 'higher' }];
-    },
-  },
+  syncRate('disk-sync-append', 'fdatasync/s after a 4 KiB append to a growing file', syncAfterAppend),
+  syncRate(
+    'disk-sync-overwrite',
+    'fdatasync/s after overwriting a 4 KiB page of a preallocated file',
+    syncAfterOverwrite,
+  ),
+  syncRate(
+    'disk-sync-overwrite-pool',
+    'fdatasync/s after overwriting a preallocated page, the sync on the thread pool (awaited)',
+    syncAfterOverwriteOnPool,
+  ),
   {
     id: 'disk-seq-write',
     title: 'sequential write bandwidth: 1 MiB writes, then one fdatasync',

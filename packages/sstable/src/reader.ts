@@ -137,17 +137,10 @@ export class Table {
    * the key range rules out allocates nothing.
    */
   get(key: Uint8Array, hash?: KeyHash): KvRecord | undefined {
-    const s = this.#open();
-    checkLookup(key, hash);
-    const h1 = hash === undefined ? xxh32(key, BLOOM_SEED_1) : hash.h1;
-    const h2 = hash === undefined ? xxh32(key, BLOOM_SEED_2) : hash.h2;
-    if (!s.filter.mayContain(h1, h2)) return undefined;
-    const b = s.index.locate(key);
-    if (b < 0) return undefined;
+    const block = this.#find(key, hash);
+    if (block === undefined) return undefined;
     try {
-      const block = this.#block(s, b, true);
-      const i = block.find(key);
-      return i < 0 ? undefined : block.record(i, this.#slab);
+      return block.record(this.#found, this.#slab);
     } catch (err) {
       throw this.#fail(err);
     }
@@ -159,6 +152,20 @@ export class Table {
    * building a record.
    */
   getValue(key: Uint8Array, hash?: KeyHash): Uint8Array | null | undefined {
+    const block = this.#find(key, hash);
+    if (block === undefined) return undefined;
+    try {
+      return block.value(this.#found, this.#slab);
+    } catch (err) {
+      throw this.#fail(err);
+    }
+  }
+
+  /** Entry index of the last successful #find (lookups are synchronous). */
+  #found = -1;
+
+  /** The block holding `key`, its entry index left in #found; undefined when the table has none. */
+  #find(key: Uint8Array, hash: KeyHash | undefined): BlockView | undefined {
     const s = this.#open();
     checkLookup(key, hash);
     const h1 = hash === undefined ? xxh32(key, BLOOM_SEED_1) : hash.h1;
@@ -168,8 +175,8 @@ export class Table {
     if (b < 0) return undefined;
     try {
       const block = this.#block(s, b, true);
-      const i = block.find(key);
-      return i < 0 ? undefined : block.value(i, this.#slab);
+      this.#found = block.find(key);
+      return this.#found < 0 ? undefined : block;
     } catch (err) {
       throw this.#fail(err);
     }

@@ -5,7 +5,8 @@ import { Table, writeTable } from '@kv/sstable';
 import { walIndexAfterSeq } from './changes.js';
 import { type CompactionPlan, pickCompaction } from './compaction.js';
 import { type ManifestState, tableFileName, writeManifest } from './manifest.js';
-import { mergeNewest } from './merge.js';
+import { mergedEntries } from './compaction-job.js';
+import { CompactionThread } from './compaction-thread.js';
 import type { KvStore } from './store.js';
 import { type TableHandle, Version } from './version.js';
 
@@ -25,6 +26,8 @@ export class Maintenance {
   private stopped = false;
   private flushes = 0;
   private compactions = 0;
+  /** Where compactions run: a worker thread, unless a test's tableFs must be used. */
+  private readonly thread: CompactionThread | null;
 
   constructor(
     private readonly store: KvStore,
@@ -35,6 +38,7 @@ export class Maintenance {
     this.manifest = manifest;
     this.version = version;
     this.nextTableId = manifest.nextTableId;
+    this.thread = store.opts.compactionThread && store.opts.tableFs === undefined ? new CompactionThread() : null;
   }
 
   hasRoom(): boolean {
@@ -91,6 +95,7 @@ export class Maintenance {
     this.stopped = true;
     while (this.flushing !== null || this.compacting !== null) await Promise.all([this.flushing, this.compacting]);
     await this.edits;
+    await this.thread?.close();
     this.wakeWriters();
   }
 
@@ -166,6 +171,36 @@ export class Maintenance {
     for (const s of this.store.inFlight) if (s < min) min = s;
     const safe = min === Number.POSITIVE_INFINITY ? this.store.lastSeq : min - 1;
     return Math.max(safe, this.manifest.flushedSeq);
+  }
+
+  /** Merges the plan's inputs on the event loop (a custom tableFs cannot cross into a thread). */
+  private compactHere(plan: CompactionPlan): Promise<TableHandle | undefined> {
+    return this.buildTable(
+      mergedEntries(
+        plan.inputs.map((h) => h.table),
+        plan.dropTombstones,
+      ),
+    );
+  }
+
+  /** Merges the plan's inputs on the compaction thread, then opens the output here. */
+  private async compactInThread(plan: CompactionPlan, thread: CompactionThread): Promise<TableHandle | undefined> {
+    const id = this.nextTableId++;
+    const file = path.join(this.tablesDir, tableFileName(id));
+    const opts = this.store.opts;
+    const written = await thread.run({
+      inputs: plan.inputs.map((h) => h.table.info.path),
+      output: file,
+      dropTombstones: plan.dropTombstones,
+      blockBytes: opts.blockBytes,
+      bloomBitsPerKey: opts.bloomBitsPerKey,
+    });
+    if (!written) return undefined;
+    try {
+      return { id, table: await Table.open(file, { cache: this.store.blockCache }), refs: 0, obsolete: false };
+    } catch (err) {
+      throw err instanceof KvError ? err : ioError(`opening compacted table ${file}`, err);
+    }
   }
 
   private async buildTable(records: Iterable<KvRecord>): Promise<TableHandle | undefined> {
@@ -256,16 +291,7 @@ export class Maintenance {
   }
 
   private async compact(plan: CompactionPlan): Promise<void> {
-    const sources = plan.inputs.map((h) => h.table.entries({}, { dropBehind: true }));
-    const merged = mergeNewest(sources, false);
-    const records: Iterable<KvRecord> = plan.dropTombstones
-      ? {
-          *[Symbol.iterator]() {
-            for (const r of merged) if (!r.tombstone) yield r;
-          },
-        }
-      : merged;
-    const output = await this.buildTable(records);
+    const output = this.thread === null ? await this.compactHere(plan) : await this.compactInThread(plan, this.thread);
     this.event('compaction:table-written');
     const inputs = new Set(plan.inputs);
     await this.edit(

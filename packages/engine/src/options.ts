@@ -25,6 +25,12 @@ export interface KvStoreOptions {
   maxLevels?: number;
   /** Run compactions in the background by themselves. Default true. */
   autoCompact?: boolean;
+  /**
+   * Merge and write compaction output on a worker thread, so compaction CPU does not take
+   * turns with reads and writes on the event loop. Default true. (With a custom `tableFs`,
+   * compactions run on the event loop regardless.)
+   */
+  compactionThread?: boolean;
   /** Token bucket per client for operations through `db.client(id)`. Default: none (unlimited). */
   rateLimit?: RateLimit;
   /** What WAL recovery does with corruption. Default 'strict'. */
@@ -60,6 +66,7 @@ export const DEFAULT_KV_STORE_OPTIONS: ResolvedKvStoreOptions = Object.freeze({
   runsPerLevel: 4,
   maxLevels: 6,
   autoCompact: true,
+  compactionThread: true,
   recoveryMode: 'strict',
   limits: DEFAULT_RECORD_LIMITS,
   fs: realEngineFs,
@@ -101,6 +108,7 @@ export function resolveKvStoreOptions(options: KvStoreOptions = {}): ResolvedKvS
   integer('runsPerLevel', o.runsPerLevel, 2, 64);
   integer('maxLevels', o.maxLevels, 2, 16);
   if (typeof o.autoCompact !== 'boolean') throw new TypeError('autoCompact must be a boolean');
+  if (typeof o.compactionThread !== 'boolean') throw new TypeError('compactionThread must be a boolean');
   if (o.recoveryMode !== 'strict' && o.recoveryMode !== 'truncate') {
     throw invalid(`recoveryMode must be 'strict' or 'truncate', got ${String(o.recoveryMode)}`);
   }

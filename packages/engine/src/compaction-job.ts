@@ -1,0 +1,61 @@
+import type { KvRecord } from '@kv/record';
+import { Table, type TableFs, writeTable } from '@kv/sstable';
+import { mergeNewest } from './merge.js';
+
+/** What a compaction merges and where it writes: plain data, so it can cross into a worker thread. */
+export interface CompactionJob {
+  /** Input table files, newest run first. */
+  inputs: readonly string[];
+  output: string;
+  /** No older data exists below the output level: tombstones are dropped. */
+  dropTombstones: boolean;
+  blockBytes: number;
+  bloomBitsPerKey: number;
+}
+
+/**
+ * The newest version of every key across `tables` (each read once, front to back, its pages
+ * dropped behind the scan), without tombstones when `dropTombstones`.
+ */
+export function mergedEntries(tables: readonly Table[], dropTombstones: boolean): Iterable<KvRecord> {
+  const merged = mergeNewest(
+    tables.map((t) => t.entries({}, { dropBehind: true })),
+    false,
+  );
+  if (!dropTombstones) return merged;
+  return {
+    *[Symbol.iterator]() {
+      for (const r of merged) if (!r.tombstone) yield r;
+    },
+  };
+}
+
+/**
+ * Runs `job` on its own handles of the input tables: writes the output table (temp file,
+ * fsync, rename, fsync of the directory) and returns whether it holds any entry; with none,
+ * no file is written.
+ */
+export async function runCompactionJob(job: CompactionJob, fs?: TableFs): Promise<boolean> {
+  const fsOption = fs === undefined ? {} : { fs };
+  const tables: Table[] = [];
+  try {
+    for (const input of job.inputs) tables.push(await Table.open(input, fsOption));
+    const all = mergedEntries(tables, job.dropTombstones)[Symbol.iterator]();
+    const head = all.next();
+    if (head.done === true) return false;
+    const records: Iterable<KvRecord> = {
+      *[Symbol.iterator]() {
+        yield head.value;
+        for (let r = all.next(); r.done !== true; r = all.next()) yield r.value;
+      },
+    };
+    await writeTable(job.output, records, {
+      blockBytes: job.blockBytes,
+      bloomBitsPerKey: job.bloomBitsPerKey,
+      ...fsOption,
+    });
+    return true;
+  } finally {
+    for (const t of tables) t.close();
+  }
+}

@@ -199,3 +199,62 @@ function compareScan(db, range, expected, problems) {
     problems.push({ kind: 'scan', message: `${where} ends after ${i} entries; the model has ${want[0]} next` });
   }
 }
+
+/**
+ * The weaker check for a power cut under sync 'none', where nothing after the last durable
+ * point (a flush that completed) is promised: every key the durable state holds is still there
+ * with its durable value or with a value a later write gave it (or gone, if a later write
+ * deleted it); every other visible key holds a value some later write gave it; nothing is torn
+ * or invented; a full scan agrees with get. Replaces `model.state` with what the store holds,
+ * so later rounds continue from it.
+ * @param {import('@kv/engine').KvStore} db
+ * @param {Model} model            its state is the durable state
+ * @param {Op[]} later             writes after the durable point, acknowledged or in flight, in order
+ * @returns {Problem[]}
+ */
+export function checkDurablePrefix(db, model, later) {
+  /** @type {Problem[]} */
+  const problems = [];
+  /** key -> every value (token, or undefined for absent) the key may now hold */
+  const allowed = new Map();
+  const allow = (/** @type {string} */ key, /** @type {string | undefined} */ token) => {
+    let set = allowed.get(key);
+    if (set === undefined) allowed.set(key, (set = new Set([model.state.get(key)])));
+    set.add(token);
+  };
+  for (const key of model.state.keys()) allow(key, model.state.get(key));
+  for (const op of later) {
+    for (const i of op.type === 'batch' ? op.items : [op]) allow(i.key, i.type === 'put' ? i.value : undefined);
+  }
+  const tokenOf = (/** @type {string | undefined} */ v) =>
+    v === undefined ? undefined : v === '' ? '-' : isWellFormed(v) ? v.slice(0, v.indexOf(';')) : null;
+  /** @type {Map<string, string>} */
+  const seen = new Map();
+  for (const [key, set] of allowed) {
+    const got = text(db.get(key));
+    const token = tokenOf(got);
+    if (token === null || !set.has(token)) {
+      const lost = got === undefined;
+      problems.push({
+        kind: lost ? 'lost' : 'wrong',
+        message: `${key}: get gives ${describeValue(got)}; durable ${expectedText(model.state.get(key))}, later writes allow ${[...set].map(expectedText).join(' | ')}`,
+      });
+    } else if (token !== undefined) {
+      seen.set(key, token);
+    }
+  }
+  for (const [k, v] of db.iterator()) {
+    const key = Buffer.from(k).toString('latin1');
+    const token = tokenOf(text(v));
+    if (seen.get(key) !== token) {
+      problems.push({ kind: 'scan', message: `scan shows ${key} = ${describeValue(text(v))}, get does not agree` });
+      break;
+    }
+    seen.delete(key);
+  }
+  if (seen.size > 0) problems.push({ kind: 'scan', message: `a full scan misses ${[...seen.keys()].slice(0, 3).join(', ')}` });
+  if (problems.length > 0) return problems;
+  model.state.clear();
+  for (const [k, v] of db.iterator()) model.state.set(Buffer.from(k).toString('latin1'), /** @type {string} */ (tokenOf(text(v))));
+  return problems;
+}

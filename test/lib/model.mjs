@@ -252,9 +252,11 @@ export function checkDurablePrefix(db, model, later) {
     }
     seen.delete(key);
   }
-  if (seen.size > 0) problems.push({ kind: 'scan', message: `a full scan misses ${[...seen.keys()].slice(0, 3).join(', ')}` });
+  if (seen.size > 0)
+    problems.push({ kind: 'scan', message: `a full scan misses ${[...seen.keys()].slice(0, 3).join(', ')}` });
   if (problems.length > 0) return problems;
   model.state.clear();
-  for (const [k, v] of db.iterator()) model.state.set(Buffer.from(k).toString('latin1'), /** @type {string} */ (tokenOf(text(v))));
+  for (const [k, v] of db.iterator())
+    model.state.set(Buffer.from(k).toString('latin1'), /** @type {string} */ (tokenOf(text(v))));
   return problems;
 }

@@ -1,4 +1,4 @@
-import type { KeyRange, KvRecord } from '@kv/record';
+import { describe, type KeyRange, type KvRecord, toBytes } from '@kv/record';
 import type { MemtableSnapshot } from '@kv/memtable';
 import { mergeNewest } from './merge.js';
 import type { Version } from './version.js';
@@ -17,6 +17,32 @@ export interface IteratorOptions {
 /** Bounds converted to bytes. */
 export interface ResolvedRange extends KeyRange {
   limit?: number | undefined;
+}
+
+/** Checks iterator options (TypeError on bad ones) and resolves string bounds to bytes. */
+export function resolveRange(options: IteratorOptions): ResolvedRange {
+  if (options === null || typeof options !== 'object') throw new TypeError('iterator options must be an object');
+  const bound = (name: 'gt' | 'gte' | 'lt' | 'lte') => {
+    const v = options[name];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'string' && !(v instanceof Uint8Array)) {
+      throw new TypeError(`${name} must be a string or a Uint8Array, got ${describe(v)}`);
+    }
+    return typeof v === 'string' ? toBytes(v) : v;
+  };
+  const limit = options.limit;
+  if (limit !== undefined && (typeof limit !== 'number' || Number.isNaN(limit) || limit < 0)) {
+    throw new TypeError('limit must be a non-negative number');
+  }
+  const range: ResolvedRange = {
+    gt: bound('gt'),
+    gte: bound('gte'),
+    lt: bound('lt'),
+    lte: bound('lte'),
+    reverse: options.reverse === true,
+    limit: limit === undefined || limit === Number.POSITIVE_INFINITY ? undefined : Math.floor(limit),
+  };
+  return range;
 }
 
 export type Entry = [key: Uint8Array, value: Uint8Array];

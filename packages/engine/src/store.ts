@@ -1,11 +1,12 @@
 import * as path from 'node:path';
 import { Memtable } from '@kv/memtable';
-import { compareBytes, describe, ioError, KvError, type KvRecord, toBytes } from '@kv/record';
-import { BlockCache, hashKey } from '@kv/sstable';
+import { describe, ioError, KvError, type KvRecord, toBytes } from '@kv/record';
+import { BlockCache } from '@kv/sstable';
 import { acquireDirLock, type DirLock, type RecoveryReport, Wal } from '@kv/wal';
 import { type BatchOperation, batchToRecords, toRecord } from './batch.js';
 import { WriteGate } from './gate.js';
-import { type IteratorOptions, KvIterator, type ResolvedRange } from './iterator.js';
+import { type IteratorOptions, KvIterator, resolveRange } from './iterator.js';
+import { searchTables } from './lookup.js';
 import type { ManifestState } from './manifest.js';
 import { Maintenance } from './maintenance.js';
 import { type KvStoreOptions, type ResolvedKvStoreOptions, resolveKvStoreOptions } from './options.js';
@@ -168,19 +169,23 @@ export class KvStore {
     this.guardOpen();
     const k = typeof key === 'string' ? toBytes(key) : key;
     if (!(k instanceof Uint8Array)) throw new TypeError(`key must be a string or a Uint8Array, got ${describe(key)}`);
-    let rec: KvRecord | undefined = this.active.count === 0 ? undefined : this.active.get(k);
-    for (let i = 0; rec === undefined && i < this.immutables.length; i++) rec = (this.immutables[i] as Memtable).get(k);
+    const rec = this.fromMemtables(k);
     if (rec !== undefined) return rec.tombstone ? undefined : rec.value;
     // Tables: only the value is copied out, no record is built.
-    return (this.searchTables(k, false) as Uint8Array | null | undefined) ?? undefined;
+    return (searchTables(this.maintenance.version, k, false) as Uint8Array | null | undefined) ?? undefined;
   }
 
   /** @internal the newest record for `k`, tombstones included */
   getRecord(k: Uint8Array): KvRecord | undefined {
+    return this.fromMemtables(k) ?? (searchTables(this.maintenance.version, k, true) as KvRecord | undefined);
+  }
+
+  /** The newest record for `k` in the memtables, newest first. */
+  private fromMemtables(k: Uint8Array): KvRecord | undefined {
     // An empty memtable is skipped: its lookup would still convert the key to a string.
     let rec: KvRecord | undefined = this.active.count === 0 ? undefined : this.active.get(k);
     for (let i = 0; rec === undefined && i < this.immutables.length; i++) rec = (this.immutables[i] as Memtable).get(k);
-    return rec ?? (this.searchTables(k, true) as KvRecord | undefined);
+    return rec;
   }
 
   /** Adds items to the HyperLogLog stored at `key` (created on first use); resolves with the new estimate. */
@@ -222,48 +227,10 @@ export class KvStore {
     return changesSince(this.wal, since, this.maintenance.stats().flushedSeq);
   }
 
-  /**
-   * The newest entry for `k` in the tables, newest first: its record (`records`), else its
-   * value or null for a tombstone; undefined when no table has it.
-   */
-  private searchTables(k: Uint8Array, records: boolean): KvRecord | Uint8Array | null | undefined {
-    let hash: ReturnType<typeof hashKey> | undefined;
-    for (const level of this.maintenance.version.levels) {
-      for (const h of level) {
-        const info = h.table.info;
-        if (compareBytes(k, info.minKey) < 0 || compareBytes(k, info.maxKey) > 0) continue;
-        hash ??= hashKey(k);
-        const found = records ? h.table.get(k, hash) : h.table.getValue(k, hash);
-        if (found !== undefined) return found;
-      }
-    }
-    return undefined;
-  }
-
   /** A lazy, consistent view of [key, value] pairs in bytewise key order. */
   iterator(options: IteratorOptions = {}): KvIterator {
     this.guardOpen();
-    if (options === null || typeof options !== 'object') throw new TypeError('iterator options must be an object');
-    const bound = (name: 'gt' | 'gte' | 'lt' | 'lte') => {
-      const v = options[name];
-      if (v === undefined) return undefined;
-      if (typeof v !== 'string' && !(v instanceof Uint8Array)) {
-        throw new TypeError(`${name} must be a string or a Uint8Array, got ${describe(v)}`);
-      }
-      return typeof v === 'string' ? toBytes(v) : v;
-    };
-    const limit = options.limit;
-    if (limit !== undefined && (typeof limit !== 'number' || Number.isNaN(limit) || limit < 0)) {
-      throw new TypeError('limit must be a non-negative number');
-    }
-    const range: ResolvedRange = {
-      gt: bound('gt'),
-      gte: bound('gte'),
-      lt: bound('lt'),
-      lte: bound('lte'),
-      reverse: options.reverse === true,
-      limit: limit === undefined || limit === Number.POSITIVE_INFINITY ? undefined : Math.floor(limit),
-    };
+    const range = resolveRange(options);
     const memtables = [this.active.snapshot(), ...this.immutables.map((m) => m.snapshot())];
     return new KvIterator(memtables, this.maintenance.version, range, () => this.guardOpen());
   }

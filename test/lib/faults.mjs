@@ -10,7 +10,7 @@ import { isKvError } from '@kv/record';
 import { emptyStats, note, ScenarioFailure, tempDir } from './common.mjs';
 import { FAULT_TARGETS, FaultPlan } from './fault-fs.mjs';
 import { randomOptions } from './kill-loop.mjs';
-import { checkStore, Model } from './model.mjs';
+import { checkStore, Model, tallyCheck } from './model.mjs';
 import { Rng } from './rng.mjs';
 import { DEFAULT_PROFILE, runWorkers } from './workload.mjs';
 
@@ -147,17 +147,8 @@ export async function faultInjection({ seed, cases, log }) {
       throw fail(`reopening with a healthy disk failed: ${describeErr(err)}`);
     }
     try {
-      const problems = checkStore(again, model, r.fork('check'), { unknown, notApplied });
-      stats.reopens++;
-      if (problems.length > 0) {
-        stats.lost += problems.filter((p) => p.kind === 'lost').length;
-        throw fail(
-          problems
-            .slice(0, 8)
-            .map((p) => `${p.kind}: ${p.message}`)
-            .join('\n    '),
-        );
-      }
+      const problems = tallyCheck(stats, checkStore(again, model, r.fork('check'), { unknown, notApplied }));
+      if (problems !== null) throw fail(problems);
       stats.ackedVerified += model.acked - before;
     } finally {
       await again.close();

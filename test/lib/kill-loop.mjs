@@ -7,7 +7,7 @@
 import * as path from 'node:path';
 import { KvStore } from '@kv/engine';
 import { completeLines, emptyStats, readLog, ScenarioFailure, sleep, startChild, tempDir } from './common.mjs';
-import { checkStore, Model } from './model.mjs';
+import { checkStore, Model, tallyCheck } from './model.mjs';
 import { Rng } from './rng.mjs';
 import { DEFAULT_PROFILE } from './workload.mjs';
 
@@ -96,13 +96,10 @@ export async function killLoop({ seed, runs, log }) {
       throw fail(`run ${run}: reopening after SIGKILL failed: ${/** @type {Error} */ (err).stack}`);
     }
     try {
-      const problems = checkStore(db, model, r.fork('check'), { unknown });
-      stats.reopens++;
-      if (problems.length > 0) {
-        stats.lost += problems.filter((p) => p.kind === 'lost').length;
-        const s = db.stats();
+      const problems = tallyCheck(stats, checkStore(db, model, r.fork('check'), { unknown }));
+      if (problems !== null) {
         throw fail(
-          `run ${run} (options ${JSON.stringify(options)}): ${problems.map((p) => `${p.kind}: ${p.message}`).join('\n    ')}\n  recovery: ${JSON.stringify(s.recovery)}`,
+          `run ${run} (options ${JSON.stringify(options)}): ${problems}\n  recovery: ${JSON.stringify(db.stats().recovery)}`,
         );
       }
       stats.ackedVerified += model.acked - before;

@@ -8,6 +8,23 @@ import { isWellFormed, opKeys, valueText } from './workload.mjs';
 /** @typedef {import('./workload.mjs').Op} Op */
 /** @typedef {{ kind: 'lost' | 'wrong' | 'ghost' | 'torn-batch' | 'scan', message: string }} Problem */
 
+/**
+ * Counts one reopen check in `stats` and the writes its problems say were lost; returns the
+ * first problems as indented lines for a failure message, or null when there are none.
+ * @param {import('./common.mjs').Stats} stats
+ * @param {Problem[]} problems
+ * @returns {string | null}
+ */
+export function tallyCheck(stats, problems) {
+  stats.reopens++;
+  if (problems.length === 0) return null;
+  stats.lost += problems.filter((p) => p.kind === 'lost').length;
+  return problems
+    .slice(0, 8)
+    .map((p) => `${p.kind}: ${p.message}`)
+    .join('\n    ');
+}
+
 export class Model {
   constructor() {
     /** key -> value token of every key the acknowledged operations leave present */

@@ -9,7 +9,7 @@
 import { KvStore } from '@kv/engine';
 import { emptyStats, note, ScenarioFailure, tempDir } from './common.mjs';
 import { randomOptions } from './kill-loop.mjs';
-import { checkDurablePrefix, checkStore, Model } from './model.mjs';
+import { checkDurablePrefix, checkStore, Model, tallyCheck } from './model.mjs';
 import { Rng } from './rng.mjs';
 import { SimDisk } from './sim-disk.mjs';
 import { DEFAULT_PROFILE, runWorkers } from './workload.mjs';
@@ -141,16 +141,10 @@ export async function powerLoss({ seed, rounds, log }) {
       } else {
         problems = checkStore(db, model, r.fork('check'), { unknown });
       }
-      stats.reopens++;
-      if (problems.length > 0) {
-        stats.lost += problems.filter((p) => p.kind === 'lost').length;
+      const found = tallyCheck(stats, problems);
+      if (found !== null) {
         throw fail(
-          `after the cut (${JSON.stringify({ ...report, files: undefined })}, options ${JSON.stringify(options)}):\n    ${problems
-            .slice(0, 8)
-            .map((p) => `${p.kind}: ${p.message}`)
-            .join(
-              '\n    ',
-            )}\n  recovery: ${JSON.stringify(db.stats().recovery)}\n  image: ${next} (${report.files.join(' ')})`,
+          `after the cut (${JSON.stringify({ ...report, files: undefined })}, options ${JSON.stringify(options)}):\n    ${found}\n  recovery: ${JSON.stringify(db.stats().recovery)}\n  image: ${next} (${report.files.join(' ')})`,
         );
       }
       // Under sync 'none' only the writes a completed flush covered were promised.

@@ -8,7 +8,7 @@ import { KvStore } from '@kv/engine';
 import { isKvError } from '@kv/record';
 import { completeLines, emptyStats, readLog, ScenarioFailure, sleep, startChild, tempDir } from './common.mjs';
 import { applyChildOutput, randomOptions } from './kill-loop.mjs';
-import { checkStore, Model } from './model.mjs';
+import { checkStore, Model, tallyCheck } from './model.mjs';
 import { Rng } from './rng.mjs';
 import { DEFAULT_PROFILE } from './workload.mjs';
 
@@ -90,17 +90,8 @@ export async function twoProcesses({ seed, attempts, log }) {
       throw fail(`opening after the first process ${graceful ? 'closed' : 'died'}: ${err}`);
     });
     try {
-      const problems = checkStore(db, model, rng.fork('check'), { unknown });
-      stats.reopens++;
-      if (problems.length > 0) {
-        stats.lost += problems.filter((p) => p.kind === 'lost').length;
-        throw fail(
-          problems
-            .slice(0, 8)
-            .map((p) => `${p.kind}: ${p.message}`)
-            .join('\n    '),
-        );
-      }
+      const problems = tallyCheck(stats, checkStore(db, model, rng.fork('check'), { unknown }));
+      if (problems !== null) throw fail(problems);
       stats.ackedVerified += model.acked;
     } finally {
       await db.close();

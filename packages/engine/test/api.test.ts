@@ -2,17 +2,9 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_KV_STORE_OPTIONS, KvStore } from '@kv/engine';
 import { afterEach, describe, expect, it } from 'vitest';
-import { entries, expectKvError, TINY, tempDir, text } from './helpers.js';
+import { closeOpenStores, entries, expectKvError, openStore, tempDir, text, TINY } from './helpers.js';
 
-const open: KvStore[] = [];
-async function openStore(dir = tempDir(), options = {}): Promise<KvStore> {
-  const db = await KvStore.open(dir, { ...TINY, ...options });
-  open.push(db);
-  return db;
-}
-afterEach(async () => {
-  for (const db of open.splice(0)) await db.close().catch(() => {});
-});
+afterEach(closeOpenStores);
 
 describe('put, get, delete', () => {
   it('reads its own writes, strings and bytes alike', async () => {

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { KvStore, KvStoreOptions } from '@kv/engine';
+import { KvStore, type KvStoreOptions } from '@kv/engine';
 import { KvError } from '@kv/record';
 import { expect } from 'vitest';
 
@@ -37,4 +37,18 @@ export function prng(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+const openStores: KvStore[] = [];
+
+/** Opens a store (TINY options unless overridden) that `closeOpenStores` will close. */
+export async function openStore(dir = tempDir(), options: KvStoreOptions = {}): Promise<KvStore> {
+  const db = await KvStore.open(dir, { ...TINY, ...options });
+  openStores.push(db);
+  return db;
+}
+
+/** For afterEach: closes every store `openStore` opened, ignoring errors of failed ones. */
+export async function closeOpenStores(): Promise<void> {
+  for (const db of openStores.splice(0)) await db.close().catch(() => {});
 }

@@ -2,17 +2,9 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { KvStore } from '@kv/engine';
 import { afterEach, describe, expect, it } from 'vitest';
-import { expectKvError, TINY, tempDir, text } from './helpers.js';
+import { closeOpenStores, expectKvError, openStore, tempDir, text, TINY } from './helpers.js';
 
-const open: KvStore[] = [];
-async function openStore(dir = tempDir(), options = {}): Promise<KvStore> {
-  const db = await KvStore.open(dir, { ...TINY, ...options });
-  open.push(db);
-  return db;
-}
-afterEach(async () => {
-  for (const db of open.splice(0)) await db.close().catch(() => {});
-});
+afterEach(closeOpenStores);
 
 const total = (db: KvStore) =>
   Array.from({ length: 10 }, (_, i) => Number(text(db.get(`account:${i}`)))).reduce((a, b) => a + b, 0);

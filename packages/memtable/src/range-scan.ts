@@ -1,20 +1,25 @@
 import { describe, type KeyRange, type KvRecord } from '@kv/record';
 import { keyString } from './key-string.js';
+import type { RecordArena } from './arena.js';
 import type { RecordTree } from './tree.js';
 
-/** A `KeyRange` reduced to at most one bound per side, as key strings. */
+/** A `KeyRange` reduced to at most one bound per side, as key strings and as bytes. */
 export interface ScanBounds {
   readonly lower: string | undefined;
+  readonly lowerBytes: Uint8Array | undefined;
   readonly lowerInclusive: boolean;
   readonly upper: string | undefined;
+  readonly upperBytes: Uint8Array | undefined;
   readonly upperInclusive: boolean;
   readonly reverse: boolean;
 }
 
 const UNBOUNDED: ScanBounds = Object.freeze({
   lower: undefined,
+  lowerBytes: undefined,
   lowerInclusive: true,
   upper: undefined,
+  upperBytes: undefined,
   upperInclusive: true,
   reverse: false,
 });
@@ -48,35 +53,37 @@ export function scanBounds(range: KeyRange | undefined): ScanBounds {
   const upperInclusive = lt === undefined || (lte !== undefined && lte < lt);
   return {
     lower: lowerInclusive ? gte : gt,
+    lowerBytes: lowerInclusive ? range.gte : range.gt,
     lowerInclusive,
     upper: upperInclusive ? lte : lt,
+    upperBytes: upperInclusive ? range.lte : range.lt,
     upperInclusive,
     reverse,
   };
 }
 
 /**
- * The records of `tree` within `bounds`, lazily. Starting at a bound is a tree descent,
+ * The records of `tree` (ids in `arena`) within `bounds`, lazily. Starting at a bound is a tree descent,
  * O(log n), not a scan. `tree` must not change while the iterator is in use: callers pass
  * a tree nobody writes to (a clone, or a frozen memtable's tree).
  */
-export function scanTree(tree: RecordTree, bounds: ScanBounds): IterableIterator<KvRecord> {
-  return bounds.reverse ? scanDescending(tree, bounds) : scanAscending(tree, bounds);
+export function scanTree(tree: RecordTree, arena: RecordArena, bounds: ScanBounds): IterableIterator<KvRecord> {
+  return bounds.reverse ? scanDescending(tree, arena, bounds) : scanAscending(tree, arena, bounds);
 }
 
-function* scanAscending(tree: RecordTree, b: ScanBounds): Generator<KvRecord, void, undefined> {
+function* scanAscending(tree: RecordTree, arena: RecordArena, b: ScanBounds): Generator<KvRecord, void, undefined> {
   // entries() starts at the first key >= lower; an exclusive bound skips that key if present.
-  for (const [key, record] of tree.entries(b.lower, [])) {
+  for (const [key, id] of tree.entries(b.lower, [])) {
     if (!b.lowerInclusive && key === b.lower) continue;
     if (b.upper !== undefined && (key > b.upper || (!b.upperInclusive && key === b.upper))) return;
-    yield record;
+    yield arena.record(id);
   }
 }
 
-function* scanDescending(tree: RecordTree, b: ScanBounds): Generator<KvRecord, void, undefined> {
+function* scanDescending(tree: RecordTree, arena: RecordArena, b: ScanBounds): Generator<KvRecord, void, undefined> {
   // entriesReversed() starts at the last key <= upper, and skips upper itself when asked.
-  for (const [key, record] of tree.entriesReversed(b.upper, [], !b.upperInclusive)) {
+  for (const [key, id] of tree.entriesReversed(b.upper, [], !b.upperInclusive)) {
     if (b.lower !== undefined && (key < b.lower || (!b.lowerInclusive && key === b.lower))) return;
-    yield record;
+    yield arena.record(id);
   }
 }

@@ -1,4 +1,5 @@
 import type { KeyRange, KvRecord } from '@kv/record';
+import type { RecordArena } from './arena.js';
 import { checkKey, keyString } from './key-string.js';
 import { scanBounds, scanTree } from './range-scan.js';
 import type { RecordTree } from './tree.js';
@@ -17,27 +18,26 @@ export interface MemtableSnapshot {
 }
 
 /**
- * A snapshot over a tree nobody writes to any more. `index`, when given, is a map with the
- * same contents that is never written either (a frozen memtable's), for O(1) gets; without
- * it a get descends the tree, O(log n).
+ * A snapshot over a tree nobody writes to any more (a clone of a live memtable's), whose ids
+ * point into `arena`, where versions are only ever appended. A get descends the tree, O(log n).
  */
 export class TreeSnapshot implements MemtableSnapshot {
   readonly #tree: RecordTree;
-  readonly #index: ReadonlyMap<string, KvRecord> | undefined;
+  readonly #arena: RecordArena;
 
-  constructor(tree: RecordTree, index: ReadonlyMap<string, KvRecord> | undefined) {
+  constructor(tree: RecordTree, arena: RecordArena) {
     this.#tree = tree;
-    this.#index = index;
+    this.#arena = arena;
   }
 
   get(key: Uint8Array): KvRecord | undefined {
     checkKey(key);
-    const k = keyString(key);
-    return this.#index === undefined ? this.#tree.get(k) : this.#index.get(k);
+    const id = this.#tree.get(keyString(key));
+    return id === undefined ? undefined : this.#arena.record(id);
   }
 
   entries(range?: KeyRange): IterableIterator<KvRecord> {
-    return scanTree(this.#tree, scanBounds(range));
+    return scanTree(this.#tree, this.#arena, scanBounds(range));
   }
 
   get count(): number {

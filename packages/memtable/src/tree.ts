@@ -1,5 +1,4 @@
 import { createRequire } from 'node:module';
-import type { KvRecord } from '@kv/record';
 import { compareKeyStrings } from './key-string.js';
 
 /**
@@ -9,10 +8,10 @@ import { compareKeyStrings } from './key-string.js';
 type BTreeClass = typeof import('sorted-btree').default;
 const BTree = createRequire(import.meta.url)('sorted-btree').default as BTreeClass;
 
-/** Records by latin1 key string, in bytewise key order. */
-export type RecordTree = import('sorted-btree').default<string, KvRecord>;
+/** Arena ids of records by latin1 key string, in bytewise key order. */
+export type RecordTree = import('sorted-btree').default<string, number>;
 
 export function newRecordTree(): RecordTree {
   // A string-only comparator: the library default also handles numbers and mixed types.
-  return new BTree<string, KvRecord>(undefined, compareKeyStrings);
+  return new BTree<string, number>(undefined, compareKeyStrings);
 }

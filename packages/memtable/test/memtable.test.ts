@@ -1,7 +1,7 @@
 import { DEFAULT_MEMTABLE_OPTIONS, MEMTABLE_ENTRY_OVERHEAD_BYTES, Memtable } from '@kv/memtable';
-import { isKvError, KvError, KvRecord } from '@kv/record';
+import { isKvError, KvError, KvRecord, RecordType } from '@kv/record';
 import { describe, expect, it } from 'vitest';
-import { b, del, put } from './helpers.js';
+import { b, del, keysOf, put } from './helpers.js';
 
 const O = MEMTABLE_ENTRY_OVERHEAD_BYTES;
 
@@ -10,8 +10,47 @@ describe('Memtable put and get', () => {
     const m = new Memtable();
     const r = put('k', 'v', 1);
     m.put(r);
-    expect(m.get(b('k'))).toBe(r);
+    expect(m.get(b('k'))).toEqual(r);
     expect(m.count).toBe(1);
+  });
+
+  it("put copies the record: changing the caller's bytes afterwards changes nothing", () => {
+    const m = new Memtable();
+    const key = b('key');
+    const value = b('value');
+    m.put(new KvRecord({ key, value, seq: 1 }));
+    key[0] = 0x78;
+    value.fill(0);
+    expect(m.get(b('key'))?.valueString()).toBe('value');
+    expect(m.get(b('xey'))).toBeUndefined();
+    expect(keysOf(m.entries())).toEqual(['key']);
+  });
+
+  it('keeps every field of a record: seq, timestamp, type and tombstone', () => {
+    const m = new Memtable();
+    m.put(new KvRecord({ key: b('h'), value: b('sketch'), seq: 7, timestamp: 1234, type: RecordType.HyperLogLog }));
+    m.put(new KvRecord({ key: b('t'), tombstone: true, seq: 2 ** 40, timestamp: 99 }));
+    for (const r of [m.get(b('h')), [...m.entries()][0]]) {
+      expect(r).toMatchObject({ seq: 7, timestamp: 1234, type: RecordType.HyperLogLog, tombstone: false });
+    }
+    m.freeze();
+    expect([...m.entries({ reverse: true })][0]).toMatchObject({ seq: 2 ** 40, timestamp: 99, tombstone: true });
+  });
+
+  it('holds many keys, large records and keys that share long prefixes', () => {
+    const m = new Memtable({ thresholdBytes: 1 << 30 });
+    const big = new Uint8Array(3 << 20).fill(7);
+    m.put(new KvRecord({ key: b('big'), value: big, seq: 1 }));
+    for (let i = 0; i < 50_000; i++) m.put(put(`shared-prefix-${String(i).padStart(6, '0')}`, `v${i}`, i + 2));
+    expect(m.count).toBe(50_001);
+    expect(m.get(b('big'))?.value).toEqual(big);
+    expect(m.get(b('shared-prefix-031337'))?.valueString()).toBe('v31337');
+    const live = keysOf(m.entries({ gte: b('shared-prefix-049998') }));
+    m.freeze();
+    const frozen = keysOf(m.entries({ gte: b('shared-prefix-049998') }));
+    expect(live).toEqual(['shared-prefix-049998', 'shared-prefix-049999']);
+    expect(frozen).toEqual(live);
+    expect(keysOf(m.entries())[0]).toBe('big');
   });
 
   it('get of a missing key is undefined', () => {
@@ -33,7 +72,7 @@ describe('Memtable put and get', () => {
     m.put(put('k', 'old', 1));
     const newer = put('k', 'new', 2);
     m.put(newer);
-    expect(m.get(b('k'))).toBe(newer);
+    expect(m.get(b('k'))).toEqual(newer);
     expect(m.count).toBe(1);
   });
 
@@ -57,7 +96,7 @@ describe('Memtable put and get', () => {
     const newer = put('k', 'new', 5);
     m.put(newer);
     m.put(put('k', 'old', 4));
-    expect(m.get(b('k'))).toBe(newer);
+    expect(m.get(b('k'))).toEqual(newer);
   });
 
   it('a put with an equal seq is ignored, so replaying a WAL twice changes nothing', () => {
@@ -65,7 +104,7 @@ describe('Memtable put and get', () => {
     const first = put('k', 'first', 3);
     m.put(first);
     m.put(put('k', 'replayed', 3));
-    expect(m.get(b('k'))).toBe(first);
+    expect(m.get(b('k'))).toEqual(first);
     expect(m.byteSize).toBe(1 + 5 + O);
   });
 
@@ -143,12 +182,25 @@ describe('Memtable isFull', () => {
     expect(m.isFull).toBe(true);
   });
 
-  it('can become not full again when an overwrite shrinks a record', () => {
-    const m = new Memtable({ thresholdBytes: 1 + 10 + O });
-    m.put(put('a', '0123456789', 1));
-    expect(m.isFull).toBe(true);
-    m.put(del('a', 2));
+  it('counts replaced versions: overwriting one key fills the memtable, its byteSize does not grow', () => {
+    const m = new Memtable({ thresholdBytes: 10 * (1 + 10 + O) });
+    for (let seq = 1; seq <= 9; seq++) m.put(put('a', '0123456789', seq));
+    expect(m.byteSize).toBe(1 + 10 + O);
+    expect(m.storedBytes).toBe(9 * (1 + 10 + O));
     expect(m.isFull).toBe(false);
+    m.put(del('a', 10));
+    expect(m.byteSize).toBe(1 + O);
+    expect(m.storedBytes).toBe(9 * (1 + 10 + O) + 1 + O);
+    m.put(put('a', '0123456789', 11));
+    expect(m.isFull).toBe(true);
+  });
+
+  it('an ignored put adds nothing to storedBytes', () => {
+    const m = new Memtable();
+    m.put(put('k', 'v', 2));
+    m.put(put('k', 'older', 1));
+    m.put(put('k', 'same seq', 2));
+    expect(m.storedBytes).toBe(1 + 1 + O);
   });
 
   it('the default threshold is 4 MiB', () => {

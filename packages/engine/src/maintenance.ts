@@ -148,6 +148,7 @@ export class Maintenance {
    * then drops WAL segments wholly below the mark.
    */
   private async flushMemtable(m: Memtable): Promise<void> {
+    this.event('flush:start');
     const added = m.count > 0 ? await this.buildTable(m.entries()) : undefined;
     this.event('flush:table-written');
     const flushedSeq = this.safeFlushedSeq(m);

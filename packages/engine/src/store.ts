@@ -107,7 +107,11 @@ export class KvStore {
     }
   }
 
-  /** Applies WAL entries newer than the tables to memtables, rotating as they fill. */
+  /**
+   * Applies WAL entries newer than the tables to memtables, rotating as they fill. Flushes of
+   * the full ones start on the loop turn after open() resolves, not in the middle of it (a
+   * flush sorts its memtable before its first await).
+   */
   private replay(flushedSeq: number): void {
     for (const { record } of this.wal.entries()) {
       if (record.seq <= flushedSeq) {
@@ -117,8 +121,9 @@ export class KvStore {
       this.active.put(record);
       this.recovery.replayed++;
       if (record.seq > this.lastSeq) this.lastSeq = record.seq;
-      if (this.active.isFull) this.rotate();
+      if (this.active.isFull) this.rotate(false);
     }
+    if (this.immutables.length > 0) setImmediate(() => this.maintenance.scheduleFlush());
   }
 
   /** Stores `value` under `key`; resolves once logged (durable under sync 'always'). */
@@ -296,11 +301,11 @@ export class KvStore {
   // ---- internals shared with Maintenance ----
 
   /** @internal */
-  rotate(): void {
+  rotate(flush = true): void {
     this.active.freeze();
     this.immutables.unshift(this.active);
     this.active = new Memtable({ thresholdBytes: this.opts.memtableBytes });
-    this.maintenance.scheduleFlush();
+    if (flush) this.maintenance.scheduleFlush();
   }
 
   /** @internal records the first background or I/O failure; every later write rejects with it */

@@ -257,6 +257,43 @@ describe('stats', () => {
   });
 });
 
+describe('replay', () => {
+  it('fills memtables from a WAL larger than one, and flushes them after open() resolves', async () => {
+    const dir = tempDir();
+    const db = await openStore(dir, { memtableBytes: 1 << 20, walSegmentBytes: 1 << 20 });
+    await db.batch(Array.from({ length: 2000 }, (_, i) => ({ type: 'put' as const, key: `k${i}`, value: `v${i}` })));
+    await db.put('k7', 'overwritten');
+    await db.delete('k8');
+    await db.close(); // close does not flush: all of it is in the WAL
+
+    const events: string[] = [];
+    const again = await openStore(dir, {
+      memtableBytes: 8192,
+      walSegmentBytes: 1 << 20,
+      onEventForTesting: (e) => events.push(e),
+    });
+    const s = again.stats();
+    expect(s.recovery.replayed).toBe(2002);
+    expect(s.immutableMemtables).toBeGreaterThan(3);
+    expect(s.flushes).toBe(0);
+    expect(events).not.toContain('flush:start'); // not even its synchronous part (the sort) ran in open()
+    expect(text(again.get('k1999'))).toBe('v1999');
+    expect(text(again.get('k7'))).toBe('overwritten');
+    expect(again.get('k8')).toBeUndefined();
+    expect(entries(again).length).toBe(1999);
+
+    await again.waitForCompaction();
+    expect(again.stats().immutableMemtables).toBe(0);
+    expect(again.stats().flushes).toBeGreaterThan(3);
+    expect(entries(again).length).toBe(1999);
+    await again.close();
+    const third = await openStore(dir, { walSegmentBytes: 1 << 20 });
+    expect(third.stats().recovery.replayed).toBe(0);
+    expect(text(third.get('k0'))).toBe('v0');
+    expect(entries(third).length).toBe(1999);
+  });
+});
+
 describe('block cache', () => {
   it('counts hits and misses of table reads in stats(); 0 disables it', async () => {
     const db = await openStore(tempDir(), { blockCacheBytes: 1 << 20 });

@@ -113,7 +113,8 @@ export class KvStore {
    * flush sorts its memtable before its first await).
    */
   private replay(flushedSeq: number): void {
-    for (const { record } of this.wal.entries()) {
+    // Views of the log's bytes: the memtable copies each record as it is put.
+    for (const { record } of this.wal.entries(undefined, undefined, { views: true })) {
       if (record.seq <= flushedSeq) {
         this.recovery.skipped++;
         continue;

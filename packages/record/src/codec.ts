@@ -103,13 +103,19 @@ export interface DecodeOptions {
   verify?: boolean;
   /** Bytes past this offset are not part of the input. Default: the end of `bytes`. */
   end?: number;
+  /**
+   * Default true: the key and value are copies. false: they are views of `bytes`, valid for as
+   * long as those bytes are, for a caller that copies them at once (WAL replay into a memtable).
+   */
+  copy?: boolean;
 }
 
 /**
  * Decodes the record at `offset` of `bytes`. Lengths are bounded by `limits` and by the bytes
  * present before anything is allocated, and the checksum is verified before the record is
  * built, so corrupt input yields KV_CORRUPTION (with the offset and reason) and nothing else.
- * The returned key and value are copies: `bytes` may be reused afterwards.
+ * The returned key and value are copies (`bytes` may be reused afterwards), unless
+ * `options.copy` is false.
  */
 export function decodeRecord(
   bytes: Uint8Array,
@@ -152,9 +158,13 @@ export function decodeRecord(
     }
   }
   const keyStart = offset + RECORD_HEADER_BYTES;
+  const copy = options?.copy !== false;
+  const at = bytes.byteOffset + keyStart;
   const record = KvRecord.trusted(
-    copyBytes(bytes, keyStart, keyStart + keyLen),
-    copyBytes(bytes, keyStart + keyLen, keyStart + keyLen + valueLen),
+    copy ? copyBytes(bytes, keyStart, keyStart + keyLen) : new Uint8Array(bytes.buffer, at, keyLen),
+    copy
+      ? copyBytes(bytes, keyStart + keyLen, keyStart + keyLen + valueLen)
+      : new Uint8Array(bytes.buffer, at + keyLen, valueLen),
     tombstone,
     tsHigh * TWO_32 + u32(bytes, offset + 16),
     seqHigh * TWO_32 + u32(bytes, offset + 8),

@@ -92,6 +92,19 @@ describe('record codec: round trip', () => {
     enc.fill(0);
     expect(record.valueString()).toBe('Val01');
   });
+
+  it('with copy: false, returns views of the source bytes at the right place', () => {
+    const enc = encodeRecord(golden());
+    const padded = new Uint8Array(enc.length + 9);
+    padded.set(enc, 5);
+    const { record, size } = decodeRecord(padded.subarray(2), 3, undefined, { copy: false });
+    expect(size).toBe(enc.length);
+    expect(record.keyString()).toBe('Key01');
+    expect(record.valueString()).toBe('Val01');
+    expect(record.key.buffer).toBe(padded.buffer);
+    padded.fill(0x41, 5 + RECORD_HEADER_BYTES, 5 + RECORD_HEADER_BYTES + 5);
+    expect(record.keyString()).toBe('AAAAA');
+  });
 });
 
 describe('record codec: corrupt input', () => {

@@ -15,8 +15,11 @@ export interface EntryCodec {
   readonly id: CodecId;
   sizeOf(rec: KvRecord): number;
   writeInto(rec: KvRecord, buf: Uint8Array, at: number): void;
-  /** `verify`: check the entry's own checksum too (the frame's was checked when it was read or written). */
-  read(buf: Uint8Array, at: number, length: number, limits: RecordLimits, verify?: boolean): KvRecord;
+  /**
+   * `verify`: check the entry's own checksum too (the frame's was checked when it was read or
+   * written). `views`: the key and value may be views of `buf` instead of copies.
+   */
+  read(buf: Uint8Array, at: number, length: number, limits: RecordLimits, verify?: boolean, views?: boolean): KvRecord;
 }
 
 const binaryCodec: EntryCodec = {
@@ -25,8 +28,8 @@ const binaryCodec: EntryCodec = {
   writeInto(rec, buf, at) {
     encodeRecordInto(rec, buf, at);
   },
-  read(buf, at, length, limits, verify = false) {
-    const { record, size } = decodeRecord(buf, at, limits, { verify, end: at + length });
+  read(buf, at, length, limits, verify = false, views = false) {
+    const { record, size } = decodeRecord(buf, at, limits, { verify, end: at + length, copy: !views });
     if (size !== length)
       throw new KvError('KV_CORRUPTION', `entry at offset ${at}: ${size} bytes decoded, ${length} framed`);
     return record;

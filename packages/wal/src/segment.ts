@@ -178,7 +178,7 @@ export class Segment {
     this.count = Math.min(this.count, keep);
   }
 
-  read(index: number, limits: RecordLimits, verify = false): KvRecord {
+  read(index: number, limits: RecordLimits, verify = false, views = false): KvRecord {
     let p = this.offsets.at(index - this.firstIndex);
     let src = this.bytes;
     if (this.pendingBytes > 0 && p >= this.pendingAt) {
@@ -189,7 +189,7 @@ export class Segment {
       ((src[p] as number) | ((src[p + 1] as number) << 8) | ((src[p + 2] as number) << 16)) +
       (src[p + 3] as number) * 0x1000000;
     try {
-      return this.codec.read(src, p + ENTRY_PREFIX_BYTES, len, limits, verify);
+      return this.codec.read(src, p + ENTRY_PREFIX_BYTES, len, limits, verify, views);
     } catch (err) {
       if (err instanceof KvError) {
         throw new KvError('KV_CORRUPTION', `WAL segment ${this.file}, entry ${index}: ${err.message}`, { cause: err });

@@ -144,11 +144,14 @@ export class Wal extends LogCore {
    * Lazily yields entries with indices in [start, end), by default all of them. Frames were
    * verified when the log was opened or written; `verify: true` checks every entry's own
    * checksum again against the bytes now on disk (what `wal verify` wants), at some cost.
+   * `views: true` yields records whose key and value are views of the log's own bytes instead
+   * of copies: valid only until the next call on the log, for a consumer that copies them at
+   * once (the engine's replay into its memtable saves a copy per entry).
    */
   *entries(
     start = this.firstIndex,
     end = this.lastIndex + 1,
-    options: { verify?: boolean } = {},
+    options: { verify?: boolean; views?: boolean } = {},
   ): IterableIterator<WalEntry> {
     this.guardOpen();
     if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end))
@@ -162,7 +165,7 @@ export class Wal extends LogCore {
       const stop = Math.min(end, seg.lastIndex + 1);
       for (; index < stop; index++) {
         this.guardOpen();
-        yield { index, record: seg.read(index, this.opts.limits, options.verify === true) };
+        yield { index, record: seg.read(index, this.opts.limits, options.verify === true, options.views === true) };
       }
     }
   }

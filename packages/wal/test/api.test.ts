@@ -70,6 +70,23 @@ describe('appending and reading', () => {
     expect(await again.append(rec(5))).toBe(5);
   });
 
+  it('entries({ views: true }) yields the same records as views of the log, copies otherwise', async () => {
+    const dir = tempDir();
+    const wal = await openWal(dir);
+    await wal.append(rec(1));
+    await wal.appendBatch([rec(2), rec(3)]);
+    await wal.append(new KvRecord({ key: 'gone', tombstone: true, seq: 4 }));
+    await wal.close();
+    const again = await openWal(dir);
+    const copies = [...again.entries()].map((e) => e.record);
+    const views = [...again.entries(undefined, undefined, { views: true })].map((e) => e.record);
+    expect(views).toEqual(copies);
+    // Views all point into one buffer (the segment's); copies do not point into it.
+    const buffers = new Set(views.flatMap((r) => [r.key.buffer, r.value.buffer]));
+    expect(buffers.size).toBe(1);
+    expect(copies.some((r) => buffers.has(r.key.buffer))).toBe(false);
+  });
+
   it('keeps every field of a record, binary keys and tombstones included', async () => {
     const wal = await openWal(tempDir());
     const odd = new KvRecord({ key: Uint8Array.of(0, 255, 7), value: Uint8Array.of(1, 2), seq: 2 ** 40, timestamp: 5 });

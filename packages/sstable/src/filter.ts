@@ -65,20 +65,53 @@ export function filterBlock(h1: number, blocks: number): number {
  * `hashes[2i + 1]`: key i sets bits x >>> 23 of block filterBlock(h1), for x = h2, h2·c, h2·c², ...
  */
 export function buildFilter(hashes: Uint32Array, count: number, bitsPerKey: number): Uint8Array {
-  const m = filterBits(count, bitsPerKey);
-  const k = filterHashes(bitsPerKey);
-  const blocks = m / FILTER_BLOCK_BITS;
-  const out = new Uint8Array(FILTER_OVERHEAD_BYTES + m / 8);
-  for (let i = 0; i < count; i++) {
-    const block = 8 + filterBlock(hashes[2 * i] as number, blocks) * BLOCK_BYTES;
-    let x = hashes[2 * i + 1] as number;
-    for (let j = 0; j < k; j++) {
+  const filter = new FilterBuilder(count, bitsPerKey);
+  for (let i = 0; i < count; i++) filter.add(hashes[2 * i] as number, hashes[2 * i + 1] as number);
+  return filter.finish();
+}
+
+/**
+ * A blocked filter block filled one key at a time, its bits sized up front for `keys` keys
+ * (`filterBits`), so the keys' hashes need not be kept until the count is known. Fed exactly
+ * `keys` keys it yields the bytes `buildFilter` does; fed fewer, a valid filter with more bits
+ * per key than asked (fewer false positives, more bytes), which a reader cannot tell apart: it
+ * takes the block count from `m`, never from the table's key count. Memory: the filter itself,
+ * `keys · bitsPerKey / 8` bytes, from the start.
+ */
+export class FilterBuilder {
+  readonly #out: Uint8Array;
+  readonly #m: number;
+  readonly #k: number;
+  readonly #blocks: number;
+
+  constructor(keys: number, bitsPerKey: number) {
+    this.#m = filterBits(keys, bitsPerKey);
+    this.#k = filterHashes(bitsPerKey);
+    this.#blocks = this.#m / FILTER_BLOCK_BITS;
+    this.#out = new Uint8Array(FILTER_OVERHEAD_BYTES + this.#m / 8);
+  }
+
+  /** Sets the bits of the key with hashes (h1, h2) (`hashKey`). Allocates nothing. */
+  add(h1: number, h2: number): void {
+    const out = this.#out;
+    const block = 8 + filterBlock(h1, this.#blocks) * BLOCK_BYTES;
+    let x = h2;
+    for (let j = this.#k; j > 0; j--) {
       const bit = x >>> 23;
       out[block + (bit >>> 3)] = (out[block + (bit >>> 3)] as number) | (1 << (bit & 7));
       x = Math.imul(x, FILTER_PROBE_MULTIPLIER);
     }
   }
-  return seal(out, m, FILTER_BLOCKED_FLAG | k);
+
+  /** Sets the bits of `key`, hashing it as `hashKey` does without allocating. */
+  addKey(key: Uint8Array): void {
+    this.add(xxh32(key, BLOOM_SEED_1), xxh32(key, BLOOM_SEED_2));
+  }
+
+  /** The sealed filter block (header, bits, checksum). Call once, after the last `add`. */
+  finish(): Uint8Array {
+    return seal(this.#out, this.#m, FILTER_BLOCKED_FLAG | this.#k);
+  }
 }
 
 /**

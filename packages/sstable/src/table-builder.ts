@@ -1,7 +1,7 @@
 import { checkRecordLimits, describe, KvError, type KvRecord, RecordType } from '@kv/record';
 import { BlockBuilder, entryBytes } from './block-builder.js';
 import { ByteBuffer, compareAt } from './bytes.js';
-import { buildFilter, hashKey } from './filter.js';
+import { buildFilter, FilterBuilder, hashKey } from './filter.js';
 import { encodeFooter } from './footer.js';
 import { FOOTER_BYTES, MAX_TABLE_BYTES } from './format.js';
 import { IndexBuilder } from './index-block.js';
@@ -25,9 +25,12 @@ const EMPTY = new Uint8Array(0);
 
 /**
  * Encodes a table from records given one at a time, in memory proportional to one block, the
- * index and 8 bytes of filter hashes per key. Output accumulates in `pending()`; the caller
- * drains it (`takePending`) and writes it at the positions it reaches. Synchronous and free
- * of I/O, so the writer owns every file operation and every error path.
+ * index and the filter. With a finite `maxKeys` the filter is sized for that many keys up front
+ * and each key's bits are set as it is added; without one (Infinity) each key's two hashes are
+ * kept (8 bytes a key, up to twice that while the array grows) until `finish` knows the count.
+ * Output accumulates in `pending()`; the caller drains it (`takePending`) and writes it at the
+ * positions it reaches. Synchronous and free of I/O, so the writer owns every file operation
+ * and every error path.
  */
 export class TableBuilder {
   readonly #blockBytes: number;
@@ -37,7 +40,11 @@ export class TableBuilder {
   readonly #out = new ByteBuffer(64 * 1024);
   /** Bytes emitted so far: drained plus pending. */
   #offset = 0;
-  #hashes = new Uint32Array(2 * 1024);
+  readonly #maxKeys: number;
+  /** With a finite `maxKeys`: the filter, its bits set as keys arrive. */
+  readonly #filter: FilterBuilder | undefined;
+  /** Without one: two hashes per key, kept for `finish` to build the filter from. */
+  #hashes: Uint32Array;
   #count = 0;
   #tombstones = 0;
   #minSeq = 0;
@@ -45,10 +52,15 @@ export class TableBuilder {
   #minKey = EMPTY;
   readonly #prevKey = new ByteBuffer(256);
 
-  constructor(blockBytes: number, bitsPerKey: number) {
+  /** `maxKeys`: the most records `add` takes (a non-negative safe integer), or Infinity for no bound. */
+  constructor(blockBytes: number, bitsPerKey: number, maxKeys: number) {
     this.#blockBytes = blockBytes;
     this.#bitsPerKey = bitsPerKey;
     this.#block = new BlockBuilder(blockBytes + 1024);
+    this.#maxKeys = maxKeys;
+    const bounded = maxKeys !== Number.POSITIVE_INFINITY;
+    this.#filter = bounded ? new FilterBuilder(maxKeys, bitsPerKey) : undefined;
+    this.#hashes = new Uint32Array(bounded ? 0 : 2 * 1024);
   }
 
   /** Bytes encoded and not yet drained. */
@@ -77,6 +89,13 @@ export class TableBuilder {
           'a table takes records in strictly ascending key order, one version per key',
       );
     }
+    if (this.#count === this.#maxKeys) {
+      throw new KvError(
+        'KV_INVALID_ARGUMENT',
+        `record ${this.#count} is past maxKeys (${this.#maxKeys}), the most records the filter was sized for: ` +
+          'pass an upper bound on the number of records, or leave maxKeys out',
+      );
+    }
     const size = entryBytes(rec);
     const block = this.#block;
     if (block.count > 0 && block.sizeWith(size) > this.#blockBytes) this.#finishBlock();
@@ -93,7 +112,8 @@ export class TableBuilder {
       if (rec.seq > this.#maxSeq) this.#maxSeq = rec.seq;
     }
     if (rec.tombstone) this.#tombstones++;
-    this.#addHash(key);
+    if (this.#filter === undefined) this.#addHash(key);
+    else this.#filter.addKey(key);
     this.#count++;
   }
 
@@ -104,7 +124,7 @@ export class TableBuilder {
   finish(): TableInfo {
     if (this.#block.count > 0) this.#finishBlock();
     const filterOffset = this.#offset;
-    const filter = buildFilter(this.#hashes, this.#count, this.#bitsPerKey);
+    const filter = this.#filter?.finish() ?? buildFilter(this.#hashes, this.#count, this.#bitsPerKey);
     this.#emit(filter);
     const indexOffset = this.#offset;
     const index = this.#index.finish();

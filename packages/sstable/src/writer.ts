@@ -8,6 +8,20 @@ export interface TableWriteOptions {
   blockBytes?: number;
   /** Bloom-filter bits per key, in [1, 64]; 10 gives about 1% false positives. Default 10. */
   bloomBitsPerKey?: number;
+  /**
+   * An upper bound on the number of records, for a caller that knows one (a compaction: the sum
+   * of its inputs' counts). A non-negative safe integer, or Infinity for none. Default Infinity.
+   *
+   * Given a bound, the bloom filter is sized for that many keys before the first record and each
+   * key's bits are set as it arrives: no 8 bytes of hashes per key held until the end (8-16 MB
+   * per million keys). The filter is sized for `maxKeys`, not the actual count, so it is as large
+   * as `maxKeys` needs (`maxKeys · bloomBitsPerKey / 8` bytes, allocated up front) and a table
+   * that ends up much smaller than its bound (under a quarter, say) carries a filter several
+   * times larger than it needs, with fewer false positives. With exactly `maxKeys` records the
+   * filter is byte for byte the one written without a bound. One record more than `maxKeys` is
+   * a caller bug: KV_INVALID_ARGUMENT, and nothing is left on disk.
+   */
+  maxKeys?: number;
   /** File-system seam. Default: the real file system. */
   fs?: TableFs;
 }
@@ -15,6 +29,7 @@ export interface TableWriteOptions {
 export const DEFAULT_TABLE_WRITE_OPTIONS: Readonly<Required<TableWriteOptions>> = Object.freeze({
   blockBytes: 4096,
   bloomBitsPerKey: 10,
+  maxKeys: Number.POSITIVE_INFINITY,
   fs: nodeTableFs,
 });
 
@@ -26,13 +41,14 @@ const WRITE_CHUNK_BYTES = 256 * 1024;
  * per key; an empty input makes a valid empty table. The bytes go to `${path}.tmp`, which is
  * fsynced, closed and renamed to `path`, and then the directory is fsynced: once the promise
  * resolves the table is durable, and a crash at any point leaves either no file at `path` or
- * the whole table. Records are encoded as they arrive (memory: one block, the index and 8
- * bytes per key for the filter).
+ * the whole table. Records are encoded as they arrive (memory: one block, the index and the
+ * filter, plus 8 bytes per key of filter hashes unless `maxKeys` bounds the count).
  *
  * Errors: TypeError for a malformed argument or record; KV_INVALID_ARGUMENT for keys out of
- * order or repeated, KV_TOO_LARGE for an oversized record or table, KV_IO_ERROR when the file
- * system fails; an error thrown by `records` itself passes through. On any error nothing new is
- * left at `path` and the temporary file is removed (when the file system lets us).
+ * order or repeated, an option out of range or more records than `maxKeys`; KV_TOO_LARGE for
+ * an oversized record or table, KV_IO_ERROR when the file system fails; an error thrown by
+ * `records` itself passes through. On any error nothing new is left at `path` and the
+ * temporary file is removed (when the file system lets us).
  */
 export async function writeTable(
   path: string,
@@ -85,7 +101,7 @@ async function writeAll(
   opts: Required<TableWriteOptions>,
   tmp: string,
 ): Promise<TableInfo> {
-  const builder = new TableBuilder(opts.blockBytes, opts.bloomBitsPerKey);
+  const builder = new TableBuilder(opts.blockBytes, opts.bloomBitsPerKey, opts.maxKeys);
   let position = 0;
   const drain = async (): Promise<void> => {
     const bytes = builder.takePending();
@@ -112,9 +128,10 @@ function resolveWriteOptions(options: TableWriteOptions): Required<TableWriteOpt
   if (options === null || typeof options !== 'object') throw new TypeError('options must be an object');
   const blockBytes = options.blockBytes ?? DEFAULT_TABLE_WRITE_OPTIONS.blockBytes;
   const bloomBitsPerKey = options.bloomBitsPerKey ?? DEFAULT_TABLE_WRITE_OPTIONS.bloomBitsPerKey;
+  const maxKeys = options.maxKeys ?? DEFAULT_TABLE_WRITE_OPTIONS.maxKeys;
   const fs = options.fs ?? DEFAULT_TABLE_WRITE_OPTIONS.fs;
-  if (typeof blockBytes !== 'number' || typeof bloomBitsPerKey !== 'number') {
-    throw new TypeError('blockBytes and bloomBitsPerKey must be numbers');
+  if (typeof blockBytes !== 'number' || typeof bloomBitsPerKey !== 'number' || typeof maxKeys !== 'number') {
+    throw new TypeError('blockBytes, bloomBitsPerKey and maxKeys must be numbers');
   }
   if (!Number.isInteger(blockBytes) || blockBytes < 64 || blockBytes > 16 * 1024 * 1024) {
     throw new KvError('KV_INVALID_ARGUMENT', `blockBytes must be an integer in [64, 16777216], got ${blockBytes}`);
@@ -122,8 +139,14 @@ function resolveWriteOptions(options: TableWriteOptions): Required<TableWriteOpt
   if (!(bloomBitsPerKey >= 1 && bloomBitsPerKey <= 64)) {
     throw new KvError('KV_INVALID_ARGUMENT', `bloomBitsPerKey must be in [1, 64], got ${bloomBitsPerKey}`);
   }
+  if (!(maxKeys === Number.POSITIVE_INFINITY || (Number.isSafeInteger(maxKeys) && maxKeys >= 0))) {
+    throw new KvError(
+      'KV_INVALID_ARGUMENT',
+      `maxKeys must be a non-negative safe integer or Infinity (no bound), got ${maxKeys}`,
+    );
+  }
   if (fs === null || typeof fs !== 'object') throw new TypeError('fs must be a TableFs');
-  return { blockBytes, bloomBitsPerKey, fs };
+  return { blockBytes, bloomBitsPerKey, maxKeys, fs };
 }
 
 async function attempt(what: string, op: () => Promise<void>): Promise<void> {

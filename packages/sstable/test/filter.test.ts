@@ -3,7 +3,7 @@ import { KvRecord, xxh32 } from '@kv/record';
 import { hashKey, Table, writeTable } from '@kv/sstable';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildPlainFilter } from '../src/filter.js';
-import { enc, MemoryFs, tempDir } from './helpers.js';
+import { enc, hex, MemoryFs, randomKeys, tempDir } from './helpers.js';
 
 const key = (i: number) => enc(`key-${String(i).padStart(8, '0')}`);
 
@@ -89,6 +89,60 @@ describe('bloom filter', () => {
     expect(() => hashKey('k' as unknown as Uint8Array)).toThrow(TypeError);
   });
 });
+
+describe('bloom filter sized up front (maxKeys)', () => {
+  const keys = randomKeys(20_000, 1);
+  const present = new Set(keys.map(hex));
+  const absent = randomKeys(200_000, 2).filter((k) => !present.has(hex(k)));
+  const records = () => keys.map((k) => new KvRecord({ key: k, value: 'v', timestamp: 0 }));
+
+  /** The table's bytes, written to memory with `options`. */
+  async function bytesOf(options: { maxKeys?: number } = {}): Promise<Uint8Array> {
+    const fs = new MemoryFs();
+    await writeTable('t.sst', records(), { ...options, fs });
+    return fs.files.get('t.sst') as Uint8Array;
+  }
+
+  async function open(bytes: Uint8Array): Promise<Table> {
+    const fs = new MemoryFs();
+    fs.files.set('t.sst', bytes);
+    return Table.open('t.sst', { fs });
+  }
+
+  const rateOf = (table: Table) => absent.filter((k) => table.mayContain(k)).length / absent.length;
+
+  it('a bound above the count: every key is found and false positives are no worse than without one', async () => {
+    const bytes = await bytesOf({ maxKeys: 30_000 });
+    expect(region(bytes, 'filter').length).toBe(12 + Math.ceil((30_000 * 10) / 512) * 64);
+    const bounded = await open(bytes);
+    for (const k of keys) expect(bounded.mayContain(k)).toBe(true);
+    expect(bounded.get(keys[12_345] as Uint8Array)?.key).toEqual(keys[12_345]);
+    const base = rateOf(await open(await bytesOf()));
+    expect(base).toBeGreaterThan(0.005); // enough absent keys to see the ~1% of 10 bits per key
+    expect(rateOf(bounded)).toBeLessThanOrEqual(base);
+  });
+
+  it('a bound equal to the count writes the bytes of no bound; a larger one changes only the filter', async () => {
+    const unbounded = await bytesOf();
+    expect(Buffer.compare(await bytesOf({ maxKeys: keys.length }), unbounded)).toBe(0);
+    const larger = await bytesOf({ maxKeys: keys.length + 1000 });
+    // 20,000 keys at 10 bits fill 391 blocks of 512 bits, 21,000 fill 411.
+    expect(region(unbounded, 'filter').length).toBe(12 + 391 * 64);
+    expect(region(larger, 'filter').length).toBe(12 + 411 * 64);
+    expect(Buffer.compare(region(larger, 'data'), region(unbounded, 'data'))).toBe(0);
+    expect(Buffer.compare(region(larger, 'index'), region(unbounded, 'index'))).toBe(0);
+  });
+});
+
+/** The data blocks, filter block or index block of a table, located by its footer (FORMAT.md). */
+function region(bytes: Uint8Array, which: 'data' | 'filter' | 'index'): Uint8Array {
+  const footerAt = bytes.length - 72;
+  const f = new DataView(bytes.buffer, bytes.byteOffset + footerAt, 72);
+  const filterOffset = Number(f.getBigUint64(32, true));
+  const indexOffset = Number(f.getBigUint64(40, true));
+  if (which === 'data') return bytes.subarray(0, filterOffset);
+  return which === 'filter' ? bytes.subarray(filterOffset, indexOffset) : bytes.subarray(indexOffset, footerAt);
+}
 
 /**
  * `table` with its filter block replaced by the plain layout over `keys` (what tables written

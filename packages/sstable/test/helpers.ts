@@ -27,6 +27,27 @@ export function numbered(n: number, valueBytes = 8): KvRecord[] {
   return out;
 }
 
+/** `n` distinct random keys of `bytes` bytes from a fixed seed, sorted. */
+export function randomKeys(n: number, seed: number, bytes = 16): Uint8Array[] {
+  let s = seed >>> 0;
+  const next = () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = Math.imul(s ^ (s >>> 15), s | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (t ^ (t >>> 14)) >>> 0;
+  };
+  const seen = new Set<string>();
+  const out: Uint8Array[] = [];
+  while (out.length < n) {
+    const key = new Uint8Array(bytes);
+    for (let i = 0; i < bytes; i++) key[i] = next() & 0xff;
+    if (seen.has(hex(key))) continue;
+    seen.add(hex(key));
+    out.push(key);
+  }
+  return out.sort(compareBytes);
+}
+
 export function sortUnique(keys: Uint8Array[]): Uint8Array[] {
   const sorted = [...keys].sort(compareBytes);
   return sorted.filter((k, i) => i === 0 || compareBytes(sorted[i - 1] as Uint8Array, k) !== 0);

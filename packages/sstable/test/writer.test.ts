@@ -60,6 +60,24 @@ describe('writeTable: input validation', () => {
     nothingLeft();
   });
 
+  it('rejects a malformed maxKeys: TypeError if not a number, KV_INVALID_ARGUMENT if not a count', async () => {
+    const path = join(dir, 't.sst');
+    await expect(writeTable(path, numbered(3), { maxKeys: '10' as unknown as number })).rejects.toThrow(TypeError);
+    for (const maxKeys of [-1, 1.5, Number.NaN, 2 ** 53, Number.NEGATIVE_INFINITY]) {
+      await rejectsWith(writeTable(path, numbered(3), { maxKeys }), 'KV_INVALID_ARGUMENT', /maxKeys/);
+    }
+    nothingLeft();
+  });
+
+  it('rejects one record more than maxKeys with KV_INVALID_ARGUMENT, after blocks were flushed, leaving nothing', async () => {
+    await rejectsWith(
+      writeTable(join(dir, 't.sst'), numbered(20_000, 40), { maxKeys: 19_999 }),
+      'KV_INVALID_ARGUMENT',
+      /record 19999 is past maxKeys \(19999\)/,
+    );
+    nothingLeft();
+  });
+
   it('does not mutate the options object', async () => {
     const options = Object.freeze({ blockBytes: 128 });
     await writeTable(join(dir, 't.sst'), numbered(10), options);

@@ -31,6 +31,18 @@ export function mergedEntries(tables: readonly Table[], dropTombstones: boolean)
 }
 
 /**
+ * An upper bound on the entries a merge of `tables` yields: each input's count, tombstones
+ * included (the merge drops shadowed versions and maybe tombstones, never adds). Passed to
+ * writeTable as `maxKeys`, so the output's filter is filled as the merge runs instead of from
+ * 8 bytes of hashes per key held to the end.
+ */
+export function inputKeys(tables: readonly Table[]): number {
+  let n = 0;
+  for (const t of tables) n += t.info.count;
+  return n;
+}
+
+/**
  * Runs `job` on its own handles of the input tables: writes the output table (temp file,
  * fsync, rename, fsync of the directory) and returns whether it holds any entry; with none,
  * no file is written.
@@ -52,6 +64,7 @@ export async function runCompactionJob(job: CompactionJob, fs?: TableFs): Promis
     await writeTable(job.output, records, {
       blockBytes: job.blockBytes,
       bloomBitsPerKey: job.bloomBitsPerKey,
+      maxKeys: inputKeys(tables),
       ...fsOption,
     });
     return true;

@@ -5,7 +5,7 @@ import { Table, writeTable } from '@kv/sstable';
 import { walIndexAfterSeq } from './changes.js';
 import { type CompactionPlan, pickCompaction } from './compaction.js';
 import { type ManifestState, tableFileName, writeManifest } from './manifest.js';
-import { mergedEntries } from './compaction-job.js';
+import { inputKeys, mergedEntries } from './compaction-job.js';
 import { CompactionThread } from './compaction-thread.js';
 import type { KvStore } from './store.js';
 import { type TableHandle, Version } from './version.js';
@@ -149,7 +149,7 @@ export class Maintenance {
    */
   private async flushMemtable(m: Memtable): Promise<void> {
     this.event('flush:start');
-    const added = m.count > 0 ? await this.buildTable(m.entries()) : undefined;
+    const added = m.count > 0 ? await this.buildTable(m.entries(), m.count) : undefined;
     this.event('flush:table-written');
     const flushedSeq = this.safeFlushedSeq(m);
     await this.edit((levels) => {
@@ -176,12 +176,8 @@ export class Maintenance {
 
   /** Merges the plan's inputs on the event loop (a custom tableFs cannot cross into a thread). */
   private compactHere(plan: CompactionPlan): Promise<TableHandle | undefined> {
-    return this.buildTable(
-      mergedEntries(
-        plan.inputs.map((h) => h.table),
-        plan.dropTombstones,
-      ),
-    );
+    const tables = plan.inputs.map((h) => h.table);
+    return this.buildTable(mergedEntries(tables, plan.dropTombstones), inputKeys(tables));
   }
 
   /** Merges the plan's inputs on the compaction thread, then opens the output here. */
@@ -204,7 +200,8 @@ export class Maintenance {
     }
   }
 
-  private async buildTable(records: Iterable<KvRecord>): Promise<TableHandle | undefined> {
+  /** Writes `records`, at most `maxKeys` of them (the table's filter is sized for that many up front). */
+  private async buildTable(records: Iterable<KvRecord>, maxKeys: number): Promise<TableHandle | undefined> {
     const first = records[Symbol.iterator]();
     const head = first.next();
     if (head.done === true) return undefined;
@@ -219,7 +216,12 @@ export class Maintenance {
     const opts = this.store.opts;
     const fsOption = opts.tableFs === undefined ? {} : { fs: opts.tableFs };
     try {
-      await writeTable(file, all, { blockBytes: opts.blockBytes, bloomBitsPerKey: opts.bloomBitsPerKey, ...fsOption });
+      await writeTable(file, all, {
+        blockBytes: opts.blockBytes,
+        bloomBitsPerKey: opts.bloomBitsPerKey,
+        maxKeys,
+        ...fsOption,
+      });
       return {
         id,
         table: await Table.open(file, { ...fsOption, cache: this.store.blockCache }),

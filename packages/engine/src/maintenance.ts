@@ -133,7 +133,7 @@ export class Maintenance {
       try {
         await this.flushMemtable(oldest);
       } catch (err) {
-        this.store.noteFailure(err);
+        this.store.noteFailure(err, true);
         return;
       }
       this.store.immutables.pop();

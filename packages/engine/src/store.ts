@@ -309,10 +309,14 @@ export class KvStore {
     if (flush) this.maintenance.scheduleFlush();
   }
 
-  /** @internal records the first background or I/O failure; every later write rejects with it */
-  noteFailure(err: unknown): KvError {
+  /**
+   * @internal records the first I/O or corruption failure; every later write rejects with it.
+   * `sticky`: record it whatever its code (a flush that cannot complete: the memtables it leaves
+   * behind would be retried forever).
+   */
+  noteFailure(err: unknown, sticky = false): KvError {
     const e = err instanceof KvError ? err : ioError(`store in ${this.dir}`, err);
-    if (this.failure === null && (e.code === 'KV_IO_ERROR' || e.code === 'KV_CORRUPTION')) this.failure = e;
+    if (this.failure === null && (sticky || e.code === 'KV_IO_ERROR' || e.code === 'KV_CORRUPTION')) this.failure = e;
     return e;
   }
 

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { type EngineFs, KvStore, realEngineFs } from '@kv/engine';
 import { nodeTableFs, type TableFs } from '@kv/sstable';
+import { KvError } from '@kv/record';
 import { describe, expect, it } from 'vitest';
 import { entries, expectKvError, TINY, tempDir, text } from './helpers.js';
 
@@ -144,6 +145,28 @@ describe('injected I/O errors', () => {
     const again = await KvStore.open(dir, TINY);
     expect(text(again.get('before'))).toBe('1');
     expect(again.get('after')).toBeUndefined();
+    await again.close();
+  });
+
+  it('a flush failing with any other code fails the store instead of being retried forever', async () => {
+    const dir = tempDir();
+    let failing = false;
+    const faulty: TableFs = {
+      ...nodeTableFs,
+      async open(p, mode) {
+        if (failing && mode === 'write') throw new KvError('KV_TOO_LARGE', 'injected: the table would be too large');
+        return nodeTableFs.open(p, mode);
+      },
+    };
+    const db = await KvStore.open(dir, { ...TINY, tableFs: faulty });
+    await db.put('before', '1');
+    failing = true;
+    await expectKvError(db.flush(), 'KV_TOO_LARGE');
+    await expectKvError(db.put('after', '2'), 'KV_TOO_LARGE');
+    expect(db.stats().failed).toMatch(/too large/);
+    await db.close();
+    const again = await KvStore.open(dir, TINY);
+    expect(text(again.get('before'))).toBe('1');
     await again.close();
   });
 

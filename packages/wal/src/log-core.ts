@@ -7,7 +7,7 @@ import type { ResolvedWalOptions } from './options.js';
 import type { RecoveryReport } from './recovery.js';
 import { Transactions } from './transactions.js';
 import type { Segment } from './segment.js';
-import { createSegment } from './segment-file.js';
+import { adoptSpare, createSegment, prepareSpare, type SpareFile } from './segment-file.js';
 
 /**
  * State, guards and the write path of a WAL: serialized writes into mapped segments,
@@ -24,6 +24,9 @@ export abstract class LogCore {
   protected syncs = 0;
   protected readonly transactions: Transactions;
   protected changeWaiters: (() => void)[] = [];
+  /** The next segment's file, being prepared or ready (null inside: preparing it failed). */
+  protected spare: Promise<SpareFile | null> | null = null;
+  protected spareState: 'none' | 'preparing' | 'ready' | 'failed' = 'none';
 
   protected constructor(
     readonly dir: string,
@@ -191,11 +194,43 @@ export abstract class LogCore {
     if (full || !seg.fits(bytes) || seg.codec.id !== this.newCodec.id) {
       seg = await this.rollover(seg);
     }
+    let first: number;
     try {
-      return seg.writeFrame(recs, sizes, bytes, this.writeSync, this.coalesce);
+      first = seg.writeFrame(recs, sizes, bytes, this.writeSync, this.coalesce);
     } catch (err) {
       throw this.fail('write', err);
     }
+    this.maybePrepareSpare(seg);
+    return first;
+  }
+
+  /** Once `seg` is half full, starts preparing the segment that will follow it. */
+  private maybePrepareSpare(seg: Segment): void {
+    if (this.spare !== null || !this.opts.prepareNextSegment) return;
+    const half = seg.writeOffset * 2 >= this.opts.maxSegmentBytes || seg.count * 2 >= this.opts.maxRecordsPerSegment;
+    if (!half) return;
+    // A failure is not the log's: the rollover then creates the segment itself and reports that.
+    this.spareState = 'preparing';
+    this.spare = prepareSpare(this.dir, this.opts, () => !this.closed && this.failure === null).then(
+      (spare) => {
+        if (this.spare !== null) this.spareState = spare === null ? 'none' : 'ready';
+        return spare;
+      },
+      () => {
+        if (this.spare !== null) this.spareState = 'failed';
+        return null;
+      },
+    );
+  }
+
+  /** Closes and removes a prepared spare segment (at close). */
+  protected async discardSpare(): Promise<void> {
+    const spare = this.spare === null ? null : await this.spare;
+    this.spare = null;
+    this.spareState = 'none';
+    if (spare === null) return;
+    await this.opts.fs.close(spare.fd).catch(() => {});
+    await this.opts.fs.unlink(spare.path).catch(() => {});
   }
 
   /** Syncs the full segment, then creates the next: the old one is durable before the new one is used. */
@@ -216,7 +251,11 @@ export abstract class LogCore {
 
   protected async create(firstIndex: number): Promise<Segment> {
     const id = Math.max(...this.segments.map((s) => s.id)) + 1;
+    const spare = this.spare === null ? null : await this.spare;
+    this.spare = null;
+    this.spareState = 'none';
     try {
+      if (spare !== null) return await adoptSpare(this.dir, this.opts, spare, id, firstIndex, this.newCodec);
       return await createSegment(this.dir, this.opts, id, firstIndex, this.newCodec);
     } catch (err) {
       throw this.fail('segment creation', err);

@@ -5,6 +5,7 @@ import { decodeSegmentHeader, FRAME_ALIGN, type FrameView, probeFrame, SEGMENT_H
 import type { WalFs } from './fs.js';
 import type { ResolvedWalOptions } from './options.js';
 import { Segment } from './segment.js';
+import { spareFileName } from './segment-file.js';
 import { lastNonZero } from './zeros.js';
 
 export interface TornTail {
@@ -49,8 +50,10 @@ interface Found {
   temp: boolean;
 }
 
-async function listSegments(dir: string, name: string, fs: WalFs): Promise<Found[]> {
+/** Segment files of log `name` in `dir`, by id, and whether a prepared next segment was left. */
+async function listSegments(dir: string, name: string, fs: WalFs): Promise<{ found: Found[]; spareLeft: boolean }> {
   const found: Found[] = [];
+  let spareLeft = false;
   let files: string[];
   try {
     files = await fs.readdir(dir);
@@ -58,11 +61,12 @@ async function listSegments(dir: string, name: string, fs: WalFs): Promise<Found
     throw ioError(`listing WAL directory ${dir}`, err);
   }
   for (const file of files) {
+    if (file === spareFileName(name)) spareLeft = true;
     const m = SEGMENT_RE.exec(file);
     if (m === null || m[1] !== name) continue;
     found.push({ file, id: Number(m[2]), temp: m[3] !== undefined });
   }
-  return found.sort((a, b) => a.id - b.id);
+  return { found: found.sort((a, b) => a.id - b.id), spareLeft };
 }
 
 /** Candidate frames after a bad one: is there a valid frame the writer had seen synced past `at`? */
@@ -132,11 +136,15 @@ export async function recover(
     truncated: null,
     removed: [],
   };
-  const found = await listSegments(dir, opts.name, fs);
+  const { found, spareLeft } = await listSegments(dir, opts.name, fs);
   try {
     for (const f of found.filter((x) => x.temp)) {
       await fs.unlink(path.join(dir, f.file));
       report.removed.push(f.file);
+    }
+    if (spareLeft) {
+      await fs.unlink(path.join(dir, spareFileName(opts.name)));
+      report.removed.push(spareFileName(opts.name));
     }
   } catch (err) {
     throw ioError(`removing an unfinished WAL segment in ${dir}`, err);

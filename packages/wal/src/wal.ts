@@ -23,6 +23,12 @@ export interface WalStats {
   buffered: number;
   pendingTransactions: number;
   syncs: number;
+  /**
+   * The segment prepared ahead of the next rollover: 'none' (not started: the current one is
+   * under half full, or the option is off), 'preparing', 'ready', or 'failed' (the rollover
+   * will create it itself).
+   */
+  nextSegment: 'none' | 'preparing' | 'ready' | 'failed';
   recovery: RecoveryReport;
 }
 
@@ -269,6 +275,7 @@ export class Wal extends LogCore {
       buffered: this.buffer.length,
       pendingTransactions: this.transactions.pendingCount,
       syncs: this.syncs,
+      nextSegment: this.spareState,
       recovery: this.recoveryReport,
     };
   }
@@ -281,6 +288,7 @@ export class Wal extends LogCore {
       if (this.failure === null && this.buffer.length > 0) await this.flushBuffer().catch(() => {});
       await this.queue.catch(() => {});
       await this.commit.idle();
+      await this.discardSpare();
       if (this.failure === null) {
         const last = this.segments.at(-1) as Segment;
         this.flushPending(last, 'write on close');

@@ -1,3 +1,4 @@
+import { readdirSync } from 'node:fs';
 import { KvRecord } from '@kv/record';
 import { Wal } from '@kv/wal';
 import { describe, expect, it } from 'vitest';
@@ -8,7 +9,8 @@ describe('injected I/O errors', () => {
   it('ENOSPC while preallocating a segment is KV_IO_ERROR, and no later append is acknowledged', async () => {
     const fs = new FaultFs();
     const dir = tempDir();
-    const wal = await Wal.open(dir, { ...SMALL, fs, maxRecordsPerSegment: 2 });
+    // Without a segment prepared ahead, the rollover preallocates the next one itself.
+    const wal = await Wal.open(dir, { ...SMALL, fs, maxRecordsPerSegment: 2, prepareNextSegment: false });
     await wal.append(rec(1));
     await wal.append(rec(2));
     fs.failAt('write', 2, 'ENOSPC'); // the rollover's preallocation (after its header)
@@ -114,4 +116,97 @@ describe('power loss: bytes never synced are lost, partly persisted, or garbled'
       }
     });
   }
+});
+
+describe('the next segment, prepared in the background', () => {
+  const NEXT = 'wal-next.log.tmp';
+
+  async function settled(wal: Wal): Promise<void> {
+    while (wal.stats().nextSegment === 'preparing') await new Promise((r) => setTimeout(r, 5));
+  }
+
+  it('is prepared once a segment is half full; the rollover then writes only its header', async () => {
+    const fs = new FaultFs();
+    const dir = tempDir();
+    const wal = await Wal.open(dir, { ...SMALL, fs, maxRecordsPerSegment: 4 });
+    await wal.append(rec(1));
+    expect(wal.stats().nextSegment).toBe('none');
+    await wal.append(rec(2));
+    expect(wal.stats().nextSegment).toBe('preparing');
+    await settled(wal);
+    expect(wal.stats().nextSegment).toBe('ready');
+    expect(readdirSync(dir)).toContain(NEXT);
+    for (let i = 3; i <= 4; i++) await wal.append(rec(i));
+    const writes = fs.calls.write ?? 0;
+    await wal.append(rec(5)); // rolls over
+    expect((fs.calls.write ?? 0) - writes).toBe(1); // the header; the zeros were written before
+    expect(wal.segmentCount).toBe(2);
+    expect(readdirSync(dir)).not.toContain(NEXT);
+    await wal.close();
+    const again = await Wal.open(dir, SMALL);
+    expect(keys(again.readAllSegments())).toEqual(['Key01', 'Key02', 'Key03', 'Key04', 'Key05']);
+    expect(again.stats().recovery.removed).toEqual([]);
+    await again.close();
+  });
+
+  it('a failure while preparing it is not an error: the rollover creates the segment itself', async () => {
+    const fs = new FaultFs();
+    const dir = tempDir();
+    const wal = await Wal.open(dir, { ...SMALL, fs, maxRecordsPerSegment: 2 });
+    fs.failAt('write', 1, 'ENOSPC'); // the preparation's zeros (appends write through writeSync)
+    await wal.append(rec(1));
+    await settled(wal);
+    expect(wal.stats().nextSegment).toBe('failed');
+    expect(readdirSync(dir)).not.toContain(NEXT);
+    for (let i = 2; i <= 5; i++) await wal.append(rec(i));
+    expect(wal.segmentCount).toBe(3);
+    await wal.close();
+    const again = await Wal.open(dir, SMALL);
+    expect(keys(again.readAllSegments()).length).toBe(5);
+    await again.close();
+  });
+
+  it('a failure turning it into the next segment is KV_IO_ERROR and sticky, and the file is removed', async () => {
+    const fs = new FaultFs();
+    const dir = tempDir();
+    const wal = await Wal.open(dir, { ...SMALL, fs, maxRecordsPerSegment: 2 });
+    await wal.append(rec(1));
+    await settled(wal);
+    await wal.append(rec(2));
+    fs.failAt('rename', 1, 'EIO');
+    await expectKvError(wal.append(rec(3)), 'KV_IO_ERROR');
+    await expectKvError(wal.append(rec(4)), 'KV_IO_ERROR');
+    expect(readdirSync(dir)).not.toContain(NEXT);
+    await wal.close().catch(() => {});
+    const again = await Wal.open(dir, SMALL);
+    expect(keys(again.readAllSegments())).toEqual(['Key01', 'Key02']);
+    await again.close();
+  });
+
+  it('one left by a crash is removed at open; one left at close is removed by close', async () => {
+    const dir = tempDir();
+    const wal = await Wal.open(dir, { ...SMALL, maxRecordsPerSegment: 2 });
+    await wal.append(rec(1));
+    await settled(wal);
+    wal.crashForTesting();
+    expect(readdirSync(dir)).toContain(NEXT);
+    const again = await Wal.open(dir, { ...SMALL, maxRecordsPerSegment: 2 });
+    expect(again.stats().recovery.removed).toEqual([NEXT]);
+    expect(readdirSync(dir)).not.toContain(NEXT);
+    await again.append(rec(2));
+    await settled(again);
+    expect(readdirSync(dir)).toContain(NEXT);
+    await again.close();
+    expect(readdirSync(dir)).not.toContain(NEXT);
+  });
+
+  it('prepareNextSegment must be a boolean; false prepares nothing', async () => {
+    await expect(Wal.open(tempDir(), { prepareNextSegment: 'yes' as unknown as boolean })).rejects.toThrow(TypeError);
+    const dir = tempDir();
+    const wal = await Wal.open(dir, { ...SMALL, maxRecordsPerSegment: 2, prepareNextSegment: false });
+    for (let i = 1; i <= 3; i++) await wal.append(rec(i));
+    expect(wal.stats().nextSegment).toBe('none');
+    expect(readdirSync(dir)).not.toContain(NEXT);
+    await wal.close();
+  });
 });

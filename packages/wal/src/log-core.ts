@@ -204,11 +204,15 @@ export abstract class LogCore {
     return first;
   }
 
-  /** Once `seg` is half full, starts preparing the segment that will follow it. */
+  /**
+   * Once `seg` is a quarter full, starts preparing the segment that will follow it: early
+   * enough that a log written at durable rates finds it ready, late enough that a store
+   * that writes little never makes one.
+   */
   private maybePrepareSpare(seg: Segment): void {
     if (this.spare !== null || !this.opts.prepareNextSegment) return;
-    const half = seg.writeOffset * 2 >= this.opts.maxSegmentBytes || seg.count * 2 >= this.opts.maxRecordsPerSegment;
-    if (!half) return;
+    const quarter = seg.writeOffset * 4 >= this.opts.maxSegmentBytes || seg.count * 4 >= this.opts.maxRecordsPerSegment;
+    if (!quarter) return;
     // A failure is not the log's: the rollover then creates the segment itself and reports that.
     this.spareState = 'preparing';
     this.spare = prepareSpare(this.dir, this.opts, () => !this.closed && this.failure === null).then(

@@ -25,7 +25,7 @@ export interface WalStats {
   syncs: number;
   /**
    * The segment prepared ahead of the next rollover: 'none' (not started: the current one is
-   * under half full, or the option is off), 'preparing', 'ready', or 'failed' (the rollover
+   * under a quarter full, or the option is off), 'preparing', 'ready', or 'failed' (the rollover
    * will create it itself).
    */
   nextSegment: 'none' | 'preparing' | 'ready' | 'failed';

@@ -125,10 +125,10 @@ describe('the next segment, prepared in the background', () => {
     while (wal.stats().nextSegment === 'preparing') await new Promise((r) => setTimeout(r, 5));
   }
 
-  it('is prepared once a segment is half full; the rollover then writes only its header', async () => {
+  it('is prepared once a segment is a quarter full; the rollover then writes only its header', async () => {
     const fs = new FaultFs();
     const dir = tempDir();
-    const wal = await Wal.open(dir, { ...SMALL, fs, maxRecordsPerSegment: 4 });
+    const wal = await Wal.open(dir, { ...SMALL, fs, maxRecordsPerSegment: 8 });
     await wal.append(rec(1));
     expect(wal.stats().nextSegment).toBe('none');
     await wal.append(rec(2));
@@ -136,15 +136,15 @@ describe('the next segment, prepared in the background', () => {
     await settled(wal);
     expect(wal.stats().nextSegment).toBe('ready');
     expect(readdirSync(dir)).toContain(NEXT);
-    for (let i = 3; i <= 4; i++) await wal.append(rec(i));
+    for (let i = 3; i <= 8; i++) await wal.append(rec(i));
     const writes = fs.calls.write ?? 0;
-    await wal.append(rec(5)); // rolls over
+    await wal.append(rec(9)); // rolls over
     expect((fs.calls.write ?? 0) - writes).toBe(1); // the header; the zeros were written before
     expect(wal.segmentCount).toBe(2);
     expect(readdirSync(dir)).not.toContain(NEXT);
     await wal.close();
     const again = await Wal.open(dir, SMALL);
-    expect(keys(again.readAllSegments())).toEqual(['Key01', 'Key02', 'Key03', 'Key04', 'Key05']);
+    expect(keys(again.readAllSegments())).toEqual(Array.from({ length: 9 }, (_, i) => `Key0${i + 1}`));
     expect(again.stats().recovery.removed).toEqual([]);
     await again.close();
   });

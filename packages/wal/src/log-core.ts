@@ -24,7 +24,7 @@ export abstract class LogCore {
   protected syncs = 0;
   protected readonly transactions: Transactions;
   protected changeWaiters: (() => void)[] = [];
-  /** The next segment's file, being prepared or ready (null inside: preparing it failed). */
+  /** The next segment's file, being prepared or ready (null inside: preparing it failed or stopped). */
   protected spare: Promise<SpareFile | null> | null = null;
   protected spareState: 'none' | 'preparing' | 'ready' | 'failed' = 'none';
 
@@ -213,15 +213,17 @@ export abstract class LogCore {
     if (this.spare !== null || !this.opts.prepareNextSegment) return;
     const quarter = seg.writeOffset * 4 >= this.opts.maxSegmentBytes || seg.count * 4 >= this.opts.maxRecordsPerSegment;
     if (!quarter) return;
-    // A failure is not the log's: the rollover then creates the segment itself and reports that.
+    // Its failure fails the log, as the same error creating the segment at the rollover would:
+    // a disk that is full or failing stops acknowledging writes at the first sign.
     this.spareState = 'preparing';
     this.spare = prepareSpare(this.dir, this.opts, () => !this.closed && this.failure === null).then(
       (spare) => {
         if (this.spare !== null) this.spareState = spare === null ? 'none' : 'ready';
         return spare;
       },
-      () => {
+      (err: unknown) => {
         if (this.spare !== null) this.spareState = 'failed';
+        this.fail('preparing the next segment', err);
         return null;
       },
     );

@@ -31,10 +31,10 @@ export interface WalOptions {
   /** Record size limits enforced on append and on read. Default 64 KiB keys, 16 MiB values. */
   limits?: RecordLimits;
   /**
-   * Default true: once a segment is a quarter full, the next one is zero-filled and synced in the
-   * background, so the append that crosses into it writes only a header instead of waiting
-   * for a whole segment of zeros to reach the disk (~90-250 ms for 64 MiB here). A failure
-   * there is not an error: the rollover then creates the segment itself, as with false.
+   * Default true: once a segment is a quarter full, the next one is zero-filled and synced in
+   * the background, so the append that crosses into it writes only a header instead of
+   * waiting for a whole segment of zeros to reach the disk (~90-250 ms for 64 MiB here). An
+   * I/O error there fails the log, as the same error at the rollover would.
    */
   prepareNextSegment?: boolean;
   /** File-system seam; tests pass a faulty one. Default: the real file system and mmap. */

@@ -25,8 +25,8 @@ export interface WalStats {
   syncs: number;
   /**
    * The segment prepared ahead of the next rollover: 'none' (not started: the current one is
-   * under a quarter full, or the option is off), 'preparing', 'ready', or 'failed' (the rollover
-   * will create it itself).
+   * under a quarter full, or the option is off), 'preparing', 'ready', or 'failed' (the log
+   * failed with it).
    */
   nextSegment: 'none' | 'preparing' | 'ready' | 'failed';
   recovery: RecoveryReport;

@@ -149,7 +149,7 @@ describe('the next segment, prepared in the background', () => {
     await again.close();
   });
 
-  it('a failure while preparing it is not an error: the rollover creates the segment itself', async () => {
+  it('a failure while preparing it fails the log: KV_IO_ERROR, sticky, and the file is removed', async () => {
     const fs = new FaultFs();
     const dir = tempDir();
     const wal = await Wal.open(dir, { ...SMALL, fs, maxRecordsPerSegment: 2 });
@@ -158,11 +158,12 @@ describe('the next segment, prepared in the background', () => {
     await settled(wal);
     expect(wal.stats().nextSegment).toBe('failed');
     expect(readdirSync(dir)).not.toContain(NEXT);
-    for (let i = 2; i <= 5; i++) await wal.append(rec(i));
-    expect(wal.segmentCount).toBe(3);
-    await wal.close();
+    const err = await expectKvError(wal.append(rec(2)), 'KV_IO_ERROR');
+    expect(err.message).toMatch(/preparing the next WAL segment.*ENOSPC/);
+    await expectKvError(wal.append(rec(3)), 'KV_IO_ERROR');
+    await wal.close().catch(() => {});
     const again = await Wal.open(dir, SMALL);
-    expect(keys(again.readAllSegments()).length).toBe(5);
+    expect(keys(again.readAllSegments())).toEqual(['Key01']);
     await again.close();
   });
 

@@ -7,7 +7,7 @@ import type { ResolvedWalOptions } from './options.js';
 import type { RecoveryReport } from './recovery.js';
 import { Transactions } from './transactions.js';
 import type { Segment } from './segment.js';
-import { adoptSpare, createSegment, prepareSpare, type SpareFile } from './segment-file.js';
+import { createSegment, finishSegment, prepareSpare, type SpareFile } from './segment-file.js';
 
 /**
  * State, guards and the write path of a WAL: serialized writes into mapped segments,
@@ -261,7 +261,7 @@ export abstract class LogCore {
     this.spare = null;
     this.spareState = 'none';
     try {
-      if (spare !== null) return await adoptSpare(this.dir, this.opts, spare, id, firstIndex, this.newCodec);
+      if (spare !== null) return await finishSegment(this.dir, this.opts, spare, id, firstIndex, this.newCodec);
       return await createSegment(this.dir, this.opts, id, firstIndex, this.newCodec);
     } catch (err) {
       throw this.fail('segment creation', err);

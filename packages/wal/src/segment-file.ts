@@ -61,11 +61,15 @@ export async function prepareSpare(
   }
 }
 
-/** Makes a prepared spare segment `id`: header, sync, rename, directory sync (as createSegment). */
-export async function adoptSpare(
+/**
+ * Makes a zero-filled file segment `id`: writes its header, syncs, renames it to the segment's
+ * name and syncs the directory, so a crash leaves either no segment or a whole one. On an
+ * error the file is closed and removed.
+ */
+export async function finishSegment(
   dir: string,
   opts: ResolvedWalOptions,
-  spare: SpareFile,
+  zeroed: SpareFile,
   id: number,
   firstIndex: number,
   codec: EntryCodec,
@@ -76,20 +80,20 @@ export async function adoptSpare(
   const size = opts.maxSegmentBytes;
   try {
     await fs.write(
-      spare.fd,
+      zeroed.fd,
       encodeSegmentHeader({ id, firstIndex, codec: codec.id, createdAt: Date.now(), segmentBytes: size }),
       0,
     );
-    await fs.fdatasync(spare.fd);
-    await fs.rename(spare.path, final);
+    await fs.fdatasync(zeroed.fd);
+    await fs.rename(zeroed.path, final);
     await fs.fsyncDir(dir);
   } catch (err) {
-    await fs.close(spare.fd).catch(() => {});
-    await fs.unlink(spare.path).catch(() => {});
+    await fs.close(zeroed.fd).catch(() => {});
+    await fs.unlink(zeroed.path).catch(() => {});
     throw ioError(`creating WAL segment ${file}`, err);
   }
   const header = { id, firstIndex, codec: codec.id, createdAt: 0, segmentBytes: size };
-  return new Segment(file, final, header, spare.fd, fs.map(spare.fd, size), codec);
+  return new Segment(file, final, header, zeroed.fd, fs.map(zeroed.fd, size), codec);
 }
 
 /** Preallocates a segment by writing it in full under a temporary name, then renames it. */
@@ -101,29 +105,17 @@ export async function createSegment(
   codec: EntryCodec,
 ): Promise<Segment> {
   const fs = opts.fs;
-  const file = segmentFileName(opts.name, id);
-  const final = path.join(dir, file);
-  const temp = `${final}.tmp`;
-  const size = opts.maxSegmentBytes;
+  const temp = `${path.join(dir, segmentFileName(opts.name, id))}.tmp`;
   let fd = -1;
   try {
     fd = await fs.open(temp, true);
-    await fs.write(
-      fd,
-      encodeSegmentHeader({ id, firstIndex, codec: codec.id, createdAt: Date.now(), segmentBytes: size }),
-      0,
-    );
-    await writeZeros(fs, fd, SEGMENT_HEADER_BYTES, size);
-    await fs.fdatasync(fd);
-    await fs.rename(temp, final);
-    await fs.fsyncDir(dir);
+    await writeZeros(fs, fd, SEGMENT_HEADER_BYTES, opts.maxSegmentBytes);
   } catch (err) {
     if (fd >= 0) await fs.close(fd).catch(() => {});
     await fs.unlink(temp).catch(() => {});
-    throw ioError(`creating WAL segment ${file}`, err);
+    throw ioError(`creating WAL segment ${segmentFileName(opts.name, id)}`, err);
   }
-  const header = { id, firstIndex, codec: codec.id, createdAt: 0, segmentBytes: size };
-  return new Segment(file, final, header, fd, fs.map(fd, size), codec);
+  return finishSegment(dir, opts, { path: temp, fd }, id, firstIndex, codec);
 }
 
 /** Wipes whatever follows the last good frame of the tail segment and makes it durable. */

@@ -13,7 +13,7 @@ describe('injected I/O errors', () => {
     const wal = await Wal.open(dir, { ...SMALL, fs, maxRecordsPerSegment: 2, prepareNextSegment: false });
     await wal.append(rec(1));
     await wal.append(rec(2));
-    fs.failAt('write', 2, 'ENOSPC'); // the rollover's preallocation (after its header)
+    fs.failAt('write', 2, 'ENOSPC'); // the rollover's segment creation (its zeros, then its header)
     const err = await expectKvError(wal.append(rec(3)), 'KV_IO_ERROR');
     expect(err.message).toMatch(/ENOSPC/);
     await expectKvError(wal.append(rec(4)), 'KV_IO_ERROR');

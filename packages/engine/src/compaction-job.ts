@@ -1,11 +1,11 @@
 import type { KvRecord } from '@kv/record';
 import { Table, type TableFs, writeTable } from '@kv/sstable';
-import { mergeNewest } from './merge.js';
+import { mergeNewest, runEntries } from './merge.js';
 
 /** What a compaction merges and where it writes: plain data, so it can cross into a worker thread. */
 export interface CompactionJob {
-  /** Input table files, newest run first. */
-  inputs: readonly string[];
+  /** Input table files by run, newest run first; a run's files in key order. */
+  inputs: readonly (readonly string[])[];
   output: string;
   /** No older data exists below the output level: tombstones are dropped. */
   dropTombstones: boolean;
@@ -14,12 +14,12 @@ export interface CompactionJob {
 }
 
 /**
- * The newest version of every key across `tables` (each read once, front to back, its pages
- * dropped behind the scan), without tombstones when `dropTombstones`.
+ * The newest version of every key across `runs` (newest run first; each table read once,
+ * front to back, its pages dropped behind the scan), without tombstones when `dropTombstones`.
  */
-export function mergedEntries(tables: readonly Table[], dropTombstones: boolean): Iterable<KvRecord> {
+export function mergedEntries(runs: readonly (readonly Table[])[], dropTombstones: boolean): Iterable<KvRecord> {
   const merged = mergeNewest(
-    tables.map((t) => t.entries({}, { dropBehind: true })),
+    runs.map((run) => runEntries(run, {}, { dropBehind: true })),
     false,
   );
   if (!dropTombstones) return merged;
@@ -49,10 +49,15 @@ export function inputKeys(tables: readonly Table[]): number {
  */
 export async function runCompactionJob(job: CompactionJob, fs?: TableFs): Promise<boolean> {
   const fsOption = fs === undefined ? {} : { fs };
-  const tables: Table[] = [];
+  const runs: Table[][] = [];
   try {
-    for (const input of job.inputs) tables.push(await Table.open(input, fsOption));
-    const all = mergedEntries(tables, job.dropTombstones)[Symbol.iterator]();
+    for (const paths of job.inputs) {
+      const run: Table[] = [];
+      runs.push(run);
+      for (const input of paths) run.push(await Table.open(input, fsOption));
+    }
+    const tables = runs.flat();
+    const all = mergedEntries(runs, job.dropTombstones)[Symbol.iterator]();
     const head = all.next();
     if (head.done === true) return false;
     const records: Iterable<KvRecord> = {
@@ -69,6 +74,6 @@ export async function runCompactionJob(job: CompactionJob, fs?: TableFs): Promis
     });
     return true;
   } finally {
-    for (const t of tables) t.close();
+    for (const run of runs) for (const t of run) t.close();
   }
 }

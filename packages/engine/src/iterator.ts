@@ -1,6 +1,6 @@
 import { describe, type KeyRange, type KvRecord, toBytes } from '@kv/record';
 import type { MemtableSnapshot } from '@kv/memtable';
-import { mergeNewest } from './merge.js';
+import { mergeNewest, runEntries } from './merge.js';
 import type { Version } from './version.js';
 
 export interface IteratorOptions {
@@ -67,7 +67,17 @@ export class KvIterator implements IterableIterator<Entry>, AsyncIterable<Entry>
     this.remaining = range.limit ?? Number.POSITIVE_INFINITY;
     const r: KeyRange = { gt: range.gt, gte: range.gte, lt: range.lt, lte: range.lte, reverse: range.reverse ?? false };
     const sources: Iterator<KvRecord>[] = memtables.map((m) => m.entries(r));
-    for (const h of version.tables()) sources.push(h.table.entries(r));
+    // One source per run: a run's tables hold disjoint key ranges, so reading them one after
+    // another yields the run in key order, and the merge compares one head per run.
+    for (const level of version.levels) {
+      for (const run of level)
+        sources.push(
+          runEntries(
+            run.map((h) => h.table),
+            r,
+          ),
+        );
+    }
     this.inner = mergeNewest(sources, r.reverse === true);
   }
 

@@ -8,7 +8,7 @@ import { type ManifestState, tableFileName, writeManifest } from './manifest.js'
 import { inputKeys, mergedEntries } from './compaction-job.js';
 import { CompactionThread } from './compaction-thread.js';
 import type { KvStore } from './store.js';
-import { type TableHandle, Version } from './version.js';
+import { type Run, type TableHandle, Version } from './version.js';
 
 /**
  * Background work of a store: flushing frozen memtables to level-0 tables, compacting levels,
@@ -106,11 +106,15 @@ export class Maintenance {
   stats() {
     return {
       flushedSeq: this.manifest.flushedSeq,
-      levels: this.version.levels.map((l) => ({
-        runs: l.length,
-        entries: l.reduce((n, h) => n + h.table.info.count, 0),
-        bytes: l.reduce((n, h) => n + h.table.info.fileBytes, 0),
-      })),
+      levels: this.version.levels.map((l) => {
+        const tables = l.flat();
+        return {
+          runs: l.length,
+          tables: tables.length,
+          entries: tables.reduce((n, h) => n + h.table.info.count, 0),
+          bytes: tables.reduce((n, h) => n + h.table.info.fileBytes, 0),
+        };
+      }),
       tables: this.version.tableCount,
       flushes: this.flushes,
       compactions: this.compactions,
@@ -153,7 +157,7 @@ export class Maintenance {
     this.event('flush:table-written');
     const flushedSeq = this.safeFlushedSeq(m);
     await this.edit((levels) => {
-      if (added !== undefined) levels[0] = [added, ...(levels[0] ?? [])];
+      if (added !== undefined) levels[0] = [[added], ...(levels[0] ?? [])];
     }, flushedSeq);
     this.event('flush:manifest-written');
     const wal = this.store.wal;
@@ -177,7 +181,8 @@ export class Maintenance {
   /** Merges the plan's inputs on the event loop (a custom tableFs cannot cross into a thread). */
   private compactHere(plan: CompactionPlan): Promise<TableHandle | undefined> {
     const tables = plan.inputs.map((h) => h.table);
-    return this.buildTable(mergedEntries(tables, plan.dropTombstones), inputKeys(tables));
+    const runs = plan.runs.map((run) => run.map((h) => h.table));
+    return this.buildTable(mergedEntries(runs, plan.dropTombstones), inputKeys(tables));
   }
 
   /** Merges the plan's inputs on the compaction thread, then opens the output here. */
@@ -186,7 +191,7 @@ export class Maintenance {
     const file = path.join(this.tablesDir, tableFileName(id));
     const opts = this.store.opts;
     const written = await thread.run({
-      inputs: plan.inputs.map((h) => h.table.info.path),
+      inputs: plan.runs.map((run) => run.map((h) => h.table.info.path)),
       output: file,
       dropTombstones: plan.dropTombstones,
       blockBytes: opts.blockBytes,
@@ -237,7 +242,7 @@ export class Maintenance {
    * Applies `change` to a copy of the current levels, makes it durable in the manifest, then
    * installs it; tables in `obsolete` are deleted only after the manifest no longer names them.
    */
-  private edit(change: (levels: TableHandle[][]) => void, flushedSeq?: number, obsolete: TableHandle[] = []) {
+  private edit(change: (levels: Run[][]) => void, flushedSeq?: number, obsolete: TableHandle[] = []) {
     const run = this.edits.then(async () => {
       const levels = this.version.levels.map((l) => [...l]);
       change(levels);
@@ -248,7 +253,7 @@ export class Maintenance {
         nextTableId: this.nextTableId,
         flushedSeq: Math.max(this.manifest.flushedSeq, flushedSeq ?? 0),
         lastSeq,
-        levels: next.ids(),
+        ...next.ids(),
       };
       await writeManifest(this.store.dir, state, this.store.opts.fs);
       if (obsolete.length > 0) this.event('compaction:manifest-written');
@@ -299,8 +304,10 @@ export class Maintenance {
     const inputs = new Set(plan.inputs);
     await this.edit(
       (levels) => {
-        levels[plan.level] = (levels[plan.level] ?? []).filter((h) => !inputs.has(h));
-        if (output !== undefined) levels[plan.outputLevel] = [output, ...(levels[plan.outputLevel] ?? [])];
+        // A run is an input as a whole (the plan takes every run of its level), and flushes
+        // since the plan only added runs in front of level 0.
+        levels[plan.level] = (levels[plan.level] ?? []).filter((run) => !inputs.has(run[0] as TableHandle));
+        if (output !== undefined) levels[plan.outputLevel] = [[output], ...(levels[plan.outputLevel] ?? [])];
       },
       undefined,
       [...plan.inputs],

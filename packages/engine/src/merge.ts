@@ -1,4 +1,5 @@
-import { compareBytes, type KvRecord } from '@kv/record';
+import { aboveLower, belowUpper, compareBytes, type KeyRange, type KvRecord } from '@kv/record';
+import type { ScanOptions, Table } from '@kv/sstable';
 
 /**
  * Merges sources that each yield records in key order (descending when `reverse`) into one
@@ -32,5 +33,27 @@ export function* mergeNewest(sources: Iterator<KvRecord>[], reverse: boolean): G
     }
   } finally {
     for (const s of sources) s.return?.();
+  }
+}
+
+/**
+ * The entries of one run within `range`: its tables one after another (their key ranges are
+ * disjoint and ascending), last table first when `range.reverse`. One source for the merge
+ * however many tables the run has, so a merge step compares one head per run; a table is read
+ * only once the scan reaches it, and tables wholly outside `range` are not read at all.
+ */
+export function* runEntries(
+  tables: readonly Table[],
+  range: KeyRange,
+  options: ScanOptions = {},
+): Generator<KvRecord, void, undefined> {
+  const reverse = range.reverse === true;
+  for (let i = 0; i < tables.length; i++) {
+    const t = tables[reverse ? tables.length - 1 - i : i] as Table;
+    const { minKey, maxKey } = t.info;
+    if (t.info.count === 0) continue;
+    if (reverse ? !belowUpper(minKey, range) : !aboveLower(maxKey, range)) continue;
+    if (reverse ? !aboveLower(maxKey, range) : !belowUpper(minKey, range)) return;
+    yield* t.entries(range, options);
   }
 }

@@ -1,9 +1,9 @@
 import * as path from 'node:path';
-import { ioError, KvError } from '@kv/record';
+import { compareBytes, ioError, KvError } from '@kv/record';
 import { type BlockCache, Table } from '@kv/sstable';
 import type { ResolvedKvStoreOptions } from './options.js';
 import { emptyManifest, type ManifestState, readManifest, tableFileName, writeManifest } from './manifest.js';
-import { type TableHandle, Version } from './version.js';
+import { type Run, type TableHandle, Version } from './version.js';
 
 export const TABLES_DIR = 'tables';
 export const WAL_DIR = 'wal';
@@ -49,7 +49,10 @@ export async function loadState(
   } catch (err) {
     throw ioError(`creating ${tablesDir}`, err);
   }
-  while (manifest.levels.length < opts.maxLevels) manifest.levels.push([]);
+  while (manifest.levels.length < opts.maxLevels) {
+    manifest.levels.push([]);
+    manifest.runs.push([]);
+  }
   if (manifest.levels.length > opts.maxLevels) {
     throw new KvError(
       'KV_INVALID_ARGUMENT',
@@ -71,8 +74,8 @@ export async function loadState(
   }
   const handles: TableHandle[] = [];
   try {
-    const levels: TableHandle[][] = [];
-    for (const ids of manifest.levels) {
+    const levels: Run[][] = [];
+    for (const [i, ids] of manifest.levels.entries()) {
       const level: TableHandle[] = [];
       for (const id of ids) {
         const file = path.join(tablesDir, tableFileName(id));
@@ -87,7 +90,7 @@ export async function loadState(
         handles.push(handle);
         level.push(handle);
       }
-      levels.push(level);
+      levels.push(splitRuns(level, manifest.runs[i] as number[], path.join(dir, 'MANIFEST')));
     }
     const version = new Version(levels);
     version.retain();
@@ -96,4 +99,30 @@ export async function loadState(
     for (const h of handles) h.table.close();
     throw err;
   }
+}
+
+/**
+ * Cuts a level's tables into its runs (`lengths` add up to the table count: the manifest
+ * decoder checked). A run's tables must hold disjoint, ascending key ranges, as lookups and
+ * compaction assume; a manifest that says otherwise is KV_CORRUPTION.
+ */
+function splitRuns(tables: readonly TableHandle[], lengths: readonly number[], manifest: string): Run[] {
+  const runs: Run[] = [];
+  let at = 0;
+  for (const n of lengths) {
+    const run = tables.slice(at, at + n);
+    at += n;
+    for (let j = 1; j < run.length; j++) {
+      const prev = run[j - 1] as TableHandle;
+      const next = run[j] as TableHandle;
+      if (compareBytes(prev.table.info.maxKey, next.table.info.minKey) >= 0) {
+        throw new KvError(
+          'KV_CORRUPTION',
+          `${manifest}: tables ${prev.id} and ${next.id} are in one run but their key ranges are not ascending and disjoint; the store cannot be opened safely`,
+        );
+      }
+    }
+    runs.push(run);
+  }
+  return runs;
 }

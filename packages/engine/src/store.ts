@@ -373,7 +373,8 @@ export interface KvStoreStats {
   memtable: { entries: number; bytes: number };
   immutableMemtables: number;
   flushedSeq: number;
-  levels: { runs: number; entries: number; bytes: number }[];
+  /** Per level: its runs, their tables (a compaction's run may be several), entries and file bytes. */
+  levels: { runs: number; tables: number; entries: number; bytes: number }[];
   tables: number;
   flushes: number;
   compactions: number;

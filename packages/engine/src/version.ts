@@ -10,15 +10,23 @@ export interface TableHandle {
 }
 
 /**
+ * A sorted run: tables whose key ranges are disjoint and ascending (each table's maxKey below
+ * the next one's minKey), so a key is in at most one of them. A flush writes a run of one
+ * table; a compaction writes a run of as many tables as its output needs (`tableBytes`).
+ */
+export type Run = readonly TableHandle[];
+
+/**
  * The set of live tables, by level, newest run first within a level; every run in level i is
  * newer than every run in level i + 1. A Version is immutable: flushes and compactions make
  * a new one, and readers keep the one they started with.
  */
 export class Version {
-  constructor(readonly levels: readonly (readonly TableHandle[])[]) {}
+  constructor(readonly levels: readonly (readonly Run[])[]) {}
 
+  /** Every table: level by level, newest run first, each run in key order. */
   *tables(): IterableIterator<TableHandle> {
-    for (const level of this.levels) yield* level;
+    for (const level of this.levels) for (const run of level) yield* run;
   }
 
   retain(): void {
@@ -31,11 +39,17 @@ export class Version {
     }
   }
 
-  ids(): number[][] {
-    return this.levels.map((level) => level.map((h) => h.id));
+  /** The manifest's view: table ids per level (newest run first), and the length of each run. */
+  ids(): { levels: number[][]; runs: number[][] } {
+    return {
+      levels: this.levels.map((level) => level.flatMap((run) => run.map((h) => h.id))),
+      runs: this.levels.map((level) => level.map((run) => run.length)),
+    };
   }
 
   get tableCount(): number {
-    return this.levels.reduce((n, l) => n + l.length, 0);
+    let n = 0;
+    for (const level of this.levels) for (const run of level) n += run.length;
+    return n;
   }
 }

@@ -3,13 +3,14 @@ import { type KvErrorCode, KvError } from '@kv/record';
 import type { CompactionJob } from './compaction-job.js';
 
 interface Pending {
-  resolve: (written: boolean) => void;
+  resolve: (written: number) => void;
   reject: (err: unknown) => void;
 }
 
 interface Reply {
   id: number;
-  written?: boolean;
+  /** How many of the job's outputs were written. */
+  written?: number;
   error?: { code?: KvErrorCode; message: string; syscallCode?: string };
 }
 
@@ -23,10 +24,11 @@ export class CompactionThread {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
-  run(job: CompactionJob): Promise<boolean> {
+  /** Runs `job`; resolves with how many of its outputs it wrote (runCompactionJob). */
+  run(job: CompactionJob): Promise<number> {
     const worker = this.start();
     const id = this.nextId++;
-    return new Promise<boolean>((resolve, reject) => {
+    return new Promise<number>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
       worker.ref(); // a running compaction keeps the process alive; an idle thread does not
       worker.postMessage({ id, job });
@@ -66,7 +68,7 @@ export class CompactionThread {
     this.pending.delete(reply.id);
     if (this.pending.size === 0) this.worker?.unref();
     if (reply.error === undefined) {
-      p.resolve(reply.written === true);
+      p.resolve(reply.written ?? 0);
       return;
     }
     const { code, message, syscallCode } = reply.error;

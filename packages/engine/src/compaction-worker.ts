@@ -1,6 +1,6 @@
 /**
  * Entry point of the compaction thread (see compaction-thread.ts): runs one CompactionJob per
- * message and answers { id, written } or { id, error: { code, message } }.
+ * message and answers { id, written } (how many outputs it wrote) or { id, error: { code, message } }.
  */
 import { parentPort } from 'node:worker_threads';
 import { isKvError } from '@kv/record';

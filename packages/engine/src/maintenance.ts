@@ -1,11 +1,11 @@
 import * as path from 'node:path';
 import type { Memtable } from '@kv/memtable';
 import { ioError, KvError, type KvRecord } from '@kv/record';
-import { Table, writeTable } from '@kv/sstable';
+import { Table, type TableInfo, writeTable } from '@kv/sstable';
 import { walIndexAfterSeq } from './changes.js';
 import { type CompactionPlan, pickCompaction } from './compaction.js';
 import { type ManifestState, tableFileName, writeManifest } from './manifest.js';
-import { inputKeys, mergedEntries } from './compaction-job.js';
+import { type CompactionJob, mergedEntries, planOutputs, writeRun } from './compaction-job.js';
 import { CompactionThread } from './compaction-thread.js';
 import type { KvStore } from './store.js';
 import { type Run, type TableHandle, Version } from './version.js';
@@ -178,31 +178,85 @@ export class Maintenance {
     return Math.max(safe, this.manifest.flushedSeq);
   }
 
-  /** Merges the plan's inputs on the event loop (a custom tableFs cannot cross into a thread). */
-  private compactHere(plan: CompactionPlan): Promise<TableHandle | undefined> {
-    const tables = plan.inputs.map((h) => h.table);
-    const runs = plan.runs.map((run) => run.map((h) => h.table));
-    return this.buildTable(mergedEntries(runs, plan.dropTombstones), inputKeys(tables));
-  }
-
-  /** Merges the plan's inputs on the compaction thread, then opens the output here. */
-  private async compactInThread(plan: CompactionPlan, thread: CompactionThread): Promise<TableHandle | undefined> {
-    const id = this.nextTableId++;
-    const file = path.join(this.tablesDir, tableFileName(id));
+  /**
+   * The job that merges the plan's inputs into one run on the output level. Reserves the ids
+   * its tables may take (planOutputs bounds how many); ids it leaves unused are skipped.
+   */
+  private compactionJob(plan: CompactionPlan): CompactionJob {
     const opts = this.store.opts;
-    const written = await thread.run({
+    const out = planOutputs(
+      plan.inputs.map((h) => h.table.info),
+      opts.tableBytes,
+    );
+    const firstOutputId = this.nextTableId;
+    this.nextTableId += out.maxTables;
+    return {
       inputs: plan.runs.map((run) => run.map((h) => h.table.info.path)),
-      output: file,
+      outputDir: this.tablesDir,
+      firstOutputId,
+      maxOutputs: out.maxTables,
       dropTombstones: plan.dropTombstones,
       blockBytes: opts.blockBytes,
       bloomBitsPerKey: opts.bloomBitsPerKey,
-    });
-    if (!written) return undefined;
+      tableBytes: out.tableBytes,
+      maxKeysPerTable: out.maxKeysPerTable,
+    };
+  }
+
+  /**
+   * Merges the plan's inputs on the event loop, through the store's own table handles (a
+   * custom tableFs cannot cross into a thread).
+   */
+  private async compactHere(plan: CompactionPlan): Promise<Run> {
+    const job = this.compactionJob(plan);
+    const opts = this.store.opts;
+    const records = mergedEntries(
+      plan.runs.map((run) => run.map((h) => h.table)),
+      plan.dropTombstones,
+    );
+    const output = (i: number) => path.join(this.tablesDir, tableFileName(job.firstOutputId + i));
+    let written: TableInfo[];
     try {
-      return { id, table: await Table.open(file, { cache: this.store.blockCache }), refs: 0, obsolete: false };
+      written = await writeRun(records, output, job.maxOutputs, {
+        tableBytes: job.tableBytes,
+        maxKeysPerTable: job.maxKeysPerTable,
+        totalKeys: plan.inputs.reduce((n, h) => n + h.table.info.count, 0),
+        blockBytes: opts.blockBytes,
+        bloomBitsPerKey: opts.bloomBitsPerKey,
+        fs: opts.tableFs,
+      });
     } catch (err) {
-      throw err instanceof KvError ? err : ioError(`opening compacted table ${file}`, err);
+      throw err instanceof KvError ? err : ioError(`writing compaction output in ${this.tablesDir}`, err);
     }
+    return this.openOutputs(job, written.length);
+  }
+
+  /** Merges the plan's inputs on the compaction thread, then opens the outputs here. */
+  private async compactInThread(plan: CompactionPlan, thread: CompactionThread): Promise<Run> {
+    const job = this.compactionJob(plan);
+    return this.openOutputs(job, await thread.run(job));
+  }
+
+  /** Opens the first `count` output tables of `job`, the run it wrote (closing them all on failure). */
+  private async openOutputs(job: CompactionJob, count: number): Promise<Run> {
+    const fsOption = this.store.opts.tableFs === undefined ? {} : { fs: this.store.opts.tableFs };
+    const run: TableHandle[] = [];
+    for (let i = 0; i < count; i++) {
+      const id = job.firstOutputId + i;
+      const file = path.join(this.tablesDir, tableFileName(id));
+      try {
+        run.push({
+          id,
+          table: await Table.open(file, { ...fsOption, cache: this.store.blockCache }),
+          refs: 0,
+          obsolete: false,
+        });
+      } catch (err) {
+        for (const h of run) h.table.close();
+        throw err instanceof KvError ? err : ioError(`opening compacted table ${file}`, err);
+      }
+    }
+    return run;
   }
 
   /** Writes `records`, at most `maxKeys` of them (the table's filter is sized for that many up front). */
@@ -298,6 +352,11 @@ export class Maintenance {
     }
   }
 
+  /**
+   * Writes the merged run (every output table durable first), then installs it with one
+   * manifest edit that also drops the inputs: a crash before the edit leaves only tables no
+   * manifest names, which open() deletes.
+   */
   private async compact(plan: CompactionPlan): Promise<void> {
     const output = this.thread === null ? await this.compactHere(plan) : await this.compactInThread(plan, this.thread);
     this.event('compaction:table-written');
@@ -307,7 +366,7 @@ export class Maintenance {
         // A run is an input as a whole (the plan takes every run of its level), and flushes
         // since the plan only added runs in front of level 0.
         levels[plan.level] = (levels[plan.level] ?? []).filter((run) => !inputs.has(run[0] as TableHandle));
-        if (output !== undefined) levels[plan.outputLevel] = [[output], ...(levels[plan.outputLevel] ?? [])];
+        if (output.length > 0) levels[plan.outputLevel] = [output, ...(levels[plan.outputLevel] ?? [])];
       },
       undefined,
       [...plan.inputs],

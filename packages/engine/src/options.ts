@@ -19,6 +19,13 @@ export interface KvStoreOptions {
   bloomBitsPerKey?: number;
   /** Table block cache budget in bytes (44 bytes a cached block). 0 disables it. Default 8 MiB. */
   blockCacheBytes?: number;
+  /**
+   * Target size of a compaction output table, in bytes, from 1 KiB to 1 GiB. A compaction
+   * writes its run as consecutive tables of about this size (cut between keys, by an estimate
+   * of each record's encoded size), so a level can outgrow the 2 GiB a table file is limited
+   * to. Flushes write one table whatever its size. Default 256 MiB.
+   */
+  tableBytes?: number;
   /** A level holding this many runs is merged into one run on the next level. Default 4. */
   runsPerLevel?: number;
   /** Number of levels; the last one merges into itself. Default 6. */
@@ -63,6 +70,7 @@ export const DEFAULT_KV_STORE_OPTIONS: ResolvedKvStoreOptions = Object.freeze({
   blockBytes: 4096,
   bloomBitsPerKey: 10,
   blockCacheBytes: 8 * 1024 * 1024,
+  tableBytes: 256 * 1024 * 1024,
   runsPerLevel: 4,
   maxLevels: 6,
   autoCompact: true,
@@ -105,6 +113,7 @@ export function resolveKvStoreOptions(options: KvStoreOptions = {}): ResolvedKvS
   integer('blockBytes', o.blockBytes, 256, 1024 * 1024);
   integer('bloomBitsPerKey', o.bloomBitsPerKey, 1, 64);
   integer('blockCacheBytes', o.blockCacheBytes, 0, 1024 * 1024 * 1024);
+  integer('tableBytes', o.tableBytes, 1024, 1024 * 1024 * 1024);
   integer('runsPerLevel', o.runsPerLevel, 2, 64);
   integer('maxLevels', o.maxLevels, 2, 16);
   if (typeof o.autoCompact !== 'boolean') throw new TypeError('autoCompact must be a boolean');

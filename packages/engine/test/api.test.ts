@@ -141,6 +141,9 @@ describe('argument checking', () => {
     await expectKvError(KvStore.open(dir, { sync: 'maybe' as 'always' }), 'KV_INVALID_ARGUMENT');
     await expectKvError(KvStore.open(dir, { colour: 'red' } as never), 'KV_INVALID_ARGUMENT');
     await expect(KvStore.open(dir, { autoCompact: 'yes' as unknown as boolean })).rejects.toThrow(TypeError);
+    await expectKvError(KvStore.open(dir, { tableBytes: 512 }), 'KV_INVALID_ARGUMENT');
+    await expectKvError(KvStore.open(dir, { tableBytes: 2 ** 31 }), 'KV_INVALID_ARGUMENT');
+    await expect(KvStore.open(dir, { tableBytes: '64k' as unknown as number })).rejects.toThrow(TypeError);
     expect(fs.existsSync(dir)).toBe(false);
     expect(Object.isFrozen(DEFAULT_KV_STORE_OPTIONS)).toBe(true);
   });

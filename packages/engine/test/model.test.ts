@@ -62,9 +62,14 @@ function modelScan(model: Map<string, string>, op: Extract<Op, { op: 'scan' }>):
 describe('model-based: the store agrees with a Map after every step', () => {
   it('random puts, deletes, batches, gets, scans, flushes, compactions and reopens', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 80 }), async (ops) => {
+      // `split`: compaction output cut into tables of about 1 KiB, so runs of several tables.
+      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 80 }), fc.boolean(), async (ops, split) => {
         const dir = tempDir();
-        const options = { ...TINY, memtableBytes: 1024 + Math.floor(ops.length * 10) };
+        const options = {
+          ...TINY,
+          memtableBytes: 1024 + Math.floor(ops.length * 10),
+          ...(split ? { tableBytes: 1024 } : {}),
+        };
         let db = await KvStore.open(dir, options);
         const model = new Map<string, string>();
         try {

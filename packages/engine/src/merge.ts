@@ -40,12 +40,18 @@ export function* mergeNewest(sources: Iterator<KvRecord>[], reverse: boolean): G
  * The entries of one run within `range`: its tables one after another (their key ranges are
  * disjoint and ascending), last table first when `range.reverse`. One source for the merge
  * however many tables the run has, so a merge step compares one head per run; a table is read
- * only once the scan reaches it, and tables wholly outside `range` are not read at all.
+ * only once the scan reaches it, and tables wholly outside `range` are not read at all. A run
+ * of one table is that table's own scan, with no extra generator in between.
  */
-export function* runEntries(
+export function runEntries(tables: readonly Table[], range: KeyRange, options: ScanOptions = {}): Iterator<KvRecord> {
+  if (tables.length === 1) return (tables[0] as Table).entries(range, options);
+  return concatenated(tables, range, options);
+}
+
+function* concatenated(
   tables: readonly Table[],
   range: KeyRange,
-  options: ScanOptions = {},
+  options: ScanOptions,
 ): Generator<KvRecord, void, undefined> {
   const reverse = range.reverse === true;
   for (let i = 0; i < tables.length; i++) {

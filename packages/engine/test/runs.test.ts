@@ -125,6 +125,25 @@ describe('compaction output split into a run of several tables', () => {
     });
   }
 
+  it("sizes each output table's filter for its share of the input, not for the whole input", async () => {
+    const dir = tempDir();
+    // Two levels: one compaction merges every level-0 run, so its inputs are all the entries.
+    const db = await openStore(dir, { ...SPLIT, maxLevels: 2, autoCompact: false });
+    await fill(db);
+    const inputKeys = db.stats().levels.reduce((n, l) => n + l.entries, 0);
+    await db.compact();
+    const tablesDir = path.join(dir, 'tables');
+    const files = fs.readdirSync(tablesDir);
+    expect(files.length).toBeGreaterThanOrEqual(5);
+    for (const file of files) {
+      const bytes = fs.readFileSync(path.join(tablesDir, file));
+      const filterLength = bytes.readUInt32LE(bytes.length - 72 + 48); // sstable FORMAT.md, "Footer"
+      // A blocked filter at 10 bits per key: whole 64-byte blocks plus 12 bytes.
+      expect(filterLength).toBeLessThan(12 + Math.ceil((inputKeys * 10) / 512) * 64);
+      expect(filterLength).toBeLessThan(bytes.length / 10);
+    }
+  });
+
   it('leaves a last level of one many-table run alone: the compaction count settles', async () => {
     const db = await openStore(tempDir(), { ...SPLIT, runsPerLevel: 2, maxLevels: 2 });
     const model = await fill(db);

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { BatchOperation, KvStore, KvStoreOptions } from '@kv/engine';
 import { xxh32 } from '@kv/record';
-import { nodeTableFs, Table } from '@kv/sstable';
+import { nodeTableFs, Table, type TableFs } from '@kv/sstable';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeOpenStores, entries, expectKvError, openStore, tempDir, text } from './helpers.js';
 
@@ -169,6 +169,33 @@ describe('compaction output split into a run of several tables', () => {
     expect(await within(db.compact(), 15_000), 'compact() kept compacting').toBe(true);
     expect(db.stats().compactions).toBe(after.compactions);
     expect(entries(db)).toEqual(sorted(model));
+  });
+});
+
+describe('a split compaction that fails', () => {
+  it('ENOSPC on its third output table is KV_IO_ERROR and removes the two it wrote', async () => {
+    const dir = tempDir();
+    let outputs = 0;
+    let failAt = Number.POSITIVE_INFINITY;
+    const faulty: TableFs = {
+      ...nodeTableFs,
+      async open(p, mode) {
+        if (mode === 'write' && ++outputs === failAt) {
+          throw Object.assign(new Error('ENOSPC: injected'), { code: 'ENOSPC' });
+        }
+        return nodeTableFs.open(p, mode);
+      },
+    };
+    const db = await openStore(dir, { ...SPLIT, maxLevels: 2, autoCompact: false, tableFs: faulty });
+    const model = await fill(db);
+    const before = fs.readdirSync(path.join(dir, 'tables')).sort();
+    failAt = outputs + 3;
+    await expectKvError(db.compact(), 'KV_IO_ERROR');
+    expect(outputs).toBe(failAt);
+    expect(fs.readdirSync(path.join(dir, 'tables')).sort()).toEqual(before);
+    await db.close();
+    const again = await openStore(dir, { ...SPLIT, maxLevels: 2, autoCompact: false });
+    expect(entries(again)).toEqual(sorted(model));
   });
 });
 

@@ -102,7 +102,12 @@ export function statRows(st: KvStoreStats): [string, string][] {
     ['compactions', st.compactions],
   ];
   st.levels.forEach((l, i) => {
-    rows.push([`level.${i}.runs`, l.runs], [`level.${i}.entries`, l.entries], [`level.${i}.bytes`, l.bytes]);
+    rows.push(
+      [`level.${i}.runs`, l.runs],
+      [`level.${i}.tables`, l.tables],
+      [`level.${i}.entries`, l.entries],
+      [`level.${i}.bytes`, l.bytes],
+    );
   });
   const w = st.wal;
   const truncated = st.recovery.wal.truncated;
@@ -138,8 +143,14 @@ const stats: Command = {
     if (a.flags.has('json')) return s.out.print(JSON.stringify(st));
     if (!s.out.tty) return printTable(s.out, ['stat', 'value'], statRows(st));
     const { c } = s.out;
-    const levels = st.levels.map((l, i) => [String(i), String(l.runs), String(l.entries), humanBytes(l.bytes)]);
-    printTable(s.out, ['level', 'runs', 'entries', 'bytes'], levels, { right: [0, 1, 2, 3] });
+    const levels = st.levels.map((l, i) => [
+      String(i),
+      String(l.runs),
+      String(l.tables),
+      String(l.entries),
+      humanBytes(l.bytes),
+    ]);
+    printTable(s.out, ['level', 'runs', 'tables', 'entries', 'bytes'], levels, { right: [0, 1, 2, 3, 4] });
     const general = statRows(st)
       .filter(([k]) => !k.startsWith('level.'))
       .map(([k, v]) => [k, k.endsWith('.bytes') ? humanBytes(Number(v)) : v]);

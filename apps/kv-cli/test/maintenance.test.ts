@@ -24,7 +24,12 @@ describe('flush, compact and stats', () => {
     const r = await script(storeDir(), ['put a 1', 'flush', 'stats', 'get a']);
     const out = lines(r);
     expect(out[1]).toMatch(/^OK: flushed 1 entry; now 1 table holding 1 entry, \d+ B$/);
-    expect(statMap(out)).toMatchObject({ tables: '1', 'memtable.entries': '0' });
+    expect(statMap(out)).toMatchObject({
+      tables: '1',
+      'memtable.entries': '0',
+      'level.0.runs': '1',
+      'level.0.tables': '1',
+    });
     expect(out.at(-1)).toBe('1');
   });
 

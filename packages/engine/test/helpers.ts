@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { KvStore, type KvStoreOptions } from '@kv/engine';
 import { KvError } from '@kv/record';
 import { expect } from 'vitest';
+import { seededRandom } from './fixtures/random.mjs';
 
 export function tempDir(prefix = 'kv-engine-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -29,15 +30,8 @@ export async function expectKvError(p: Promise<unknown> | (() => unknown), code:
   throw new Error(`expected ${code}, nothing was thrown`);
 }
 
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), s | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The crash-test children's PRNG, so a test and a child given one seed draw the same numbers. */
+export const prng = seededRandom;
 
 const openStores: KvStore[] = [];
 

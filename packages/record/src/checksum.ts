@@ -35,15 +35,20 @@ function round(acc: number, lane: number): number {
 
 /** xxHash32 computed in JavaScript (any length; used for short inputs). */
 export function xxh32Js(b: Uint8Array, seed = 0): number {
-  const len = b.length;
-  let i = 0;
+  return xxh32JsRange(b, 0, b.length, seed);
+}
+
+/** xxHash32 in JavaScript of bytes [start, end) of `b`, without a subarray. */
+function xxh32JsRange(b: Uint8Array, start: number, end: number, seed: number): number {
+  const len = end - start;
+  let i = start;
   let acc: number;
   if (len >= 16) {
     let v1 = (seed + P1 + P2) | 0;
     let v2 = (seed + P2) | 0;
     let v3 = seed | 0;
     let v4 = (seed - P1) | 0;
-    const limit = len - 16;
+    const limit = end - 16;
     while (i <= limit) {
       v1 = round(v1, u32le(b, i));
       v2 = round(v2, u32le(b, i + 4));
@@ -56,8 +61,8 @@ export function xxh32Js(b: Uint8Array, seed = 0): number {
     acc = (seed + P5) | 0;
   }
   acc = (acc + len) | 0;
-  for (; i + 4 <= len; i += 4) acc = Math.imul(rotl((acc + Math.imul(u32le(b, i), P3)) | 0, 17), P4);
-  for (; i < len; i++) acc = Math.imul(rotl((acc + Math.imul(b[i] as number, P5)) | 0, 11), P1);
+  for (; i + 4 <= end; i += 4) acc = Math.imul(rotl((acc + Math.imul(u32le(b, i), P3)) | 0, 17), P4);
+  for (; i < end; i++) acc = Math.imul(rotl((acc + Math.imul(b[i] as number, P5)) | 0, 11), P1);
   acc ^= acc >>> 15;
   acc = Math.imul(acc, P2);
   acc ^= acc >>> 13;
@@ -68,6 +73,19 @@ export function xxh32Js(b: Uint8Array, seed = 0): number {
 
 export function xxh32(bytes: Uint8Array, seed = 0): number {
   return bytes.length <= SHORT_INPUT_BYTES ? xxh32Js(bytes, seed) : hasher.h32Raw(bytes, seed) >>> 0;
+}
+
+/**
+ * xxHash32 of bytes [start, end) of `bytes`: the same as `xxh32(bytes.subarray(start, end))`
+ * without creating the subarray when the range is short (replay hashes every key in place).
+ */
+export function xxh32Range(bytes: Uint8Array, start: number, end: number, seed = 0): number {
+  if (!(start >= 0 && start <= end && end <= bytes.length)) {
+    throw new RangeError(`xxh32Range: [${start}, ${end}) is outside [0, ${bytes.length})`);
+  }
+  return end - start <= SHORT_INPUT_BYTES
+    ? xxh32JsRange(bytes, start, end, seed)
+    : hasher.h32Raw(bytes.subarray(start, end), seed) >>> 0;
 }
 
 /** xxHash32 by the wasm module (any length): the reference `xxh32Js` is tested against. */

@@ -1,4 +1,4 @@
-import { xxh32 } from './checksum.js';
+import { xxh32, xxh32Range } from './checksum.js';
 import { KvError } from './errors.js';
 import { KvRecord, RecordType } from './record.js';
 import { copyBytes } from './slab.js';
@@ -111,19 +111,38 @@ export interface DecodeOptions {
 }
 
 /**
- * Decodes the record at `offset` of `bytes`. Lengths are bounded by `limits` and by the bytes
- * present before anything is allocated, and the checksum is verified before the record is
- * built, so corrupt input yields KV_CORRUPTION (with the offset and reason) and nothing else.
- * The returned key and value are copies (`bytes` may be reused afterwards), unless
- * `options.copy` is false.
+ * The header of one encoded record, as `readRecordHeader` found it. Reused between calls by
+ * callers that decode many records (no object per record).
  */
-export function decodeRecord(
+export class RecordHeader {
+  seq = 0;
+  timestamp = 0;
+  type: RecordType = RecordType.Plain;
+  tombstone = false;
+  /** Offset of the key in the bytes read; the value follows it. */
+  keyStart = 0;
+  keyLength = 0;
+  valueLength = 0;
+  /** Bytes of the whole record, header included. */
+  size = 0;
+  /** The checksum stored in the record (of its bytes after the checksum word). */
+  checksum = 0;
+}
+
+/**
+ * Reads and checks the header of the record at `offset` into `out`: version, type, flags,
+ * seq and timestamp range, lengths against `limits` and against `end` (where the input
+ * stops). It does not verify the checksum. Corrupt input is KV_CORRUPTION with the offset and
+ * the reason; nothing is allocated otherwise.
+ */
+export function readRecordHeader(
   bytes: Uint8Array,
-  offset = 0,
-  limits: RecordLimits = DEFAULT_RECORD_LIMITS,
-  options?: DecodeOptions,
-): DecodedRecord {
-  const available = (options?.end ?? bytes.length) - offset;
+  offset: number,
+  end: number,
+  limits: RecordLimits,
+  out: RecordHeader,
+): RecordHeader {
+  const available = end - offset;
   if (available < RECORD_HEADER_BYTES) {
     throw corrupt(offset, `${available} bytes left, a record header needs ${RECORD_HEADER_BYTES}`);
   }
@@ -150,25 +169,66 @@ export function decodeRecord(
   if (size > available) throw corrupt(offset, `record of ${size} bytes runs past the end (${available} left)`);
   const tombstone = (flags & FLAG_TOMBSTONE) !== 0;
   if (tombstone && valueLen !== 0) throw corrupt(offset, 'tombstone with a value');
-  if (options?.verify !== false) {
-    const expected = xxh32(bytes.subarray(offset + 4, offset + size), RECORD_CHECKSUM_SEED);
-    const stored = u32(bytes, offset);
-    if (expected !== stored) {
-      throw corrupt(offset, `checksum mismatch (stored 0x${stored.toString(16)}, computed 0x${expected.toString(16)})`);
-    }
+  out.seq = seqHigh * TWO_32 + u32(bytes, offset + 8);
+  out.timestamp = tsHigh * TWO_32 + u32(bytes, offset + 16);
+  out.type = type;
+  out.tombstone = tombstone;
+  out.keyStart = offset + RECORD_HEADER_BYTES;
+  out.keyLength = keyLen;
+  out.valueLength = valueLen;
+  out.size = size;
+  out.checksum = u32(bytes, offset);
+  return out;
+}
+
+/** True when the checksum stored in the record at `offset` (header read into `h`) matches its bytes. */
+export function recordChecksumOk(bytes: Uint8Array, offset: number, h: RecordHeader): boolean {
+  return xxh32Range(bytes, offset + 4, offset + h.size, RECORD_CHECKSUM_SEED) === h.checksum;
+}
+
+const scratchHeader = new RecordHeader();
+
+/**
+ * Decodes the record at `offset` of `bytes`. Lengths are bounded by `limits` and by the bytes
+ * present before anything is allocated, and the checksum is verified before the record is
+ * built, so corrupt input yields KV_CORRUPTION (with the offset and reason) and nothing else.
+ * The returned key and value are copies (`bytes` may be reused afterwards), unless
+ * `options.copy` is false.
+ */
+export function decodeRecord(
+  bytes: Uint8Array,
+  offset = 0,
+  limits: RecordLimits = DEFAULT_RECORD_LIMITS,
+  options?: DecodeOptions,
+): DecodedRecord {
+  const h = readRecordHeader(bytes, offset, options?.end ?? bytes.length, limits, scratchHeader);
+  if (options?.verify !== false && !recordChecksumOk(bytes, offset, h)) {
+    const computed = xxh32Range(bytes, offset + 4, offset + h.size, RECORD_CHECKSUM_SEED);
+    throw corrupt(
+      offset,
+      `checksum mismatch (stored 0x${h.checksum.toString(16)}, computed 0x${computed.toString(16)})`,
+    );
   }
-  const keyStart = offset + RECORD_HEADER_BYTES;
-  const copy = options?.copy !== false;
-  const at = bytes.byteOffset + keyStart;
-  const record = KvRecord.trusted(
-    copy ? copyBytes(bytes, keyStart, keyStart + keyLen) : new Uint8Array(bytes.buffer, at, keyLen),
-    copy
-      ? copyBytes(bytes, keyStart + keyLen, keyStart + keyLen + valueLen)
-      : new Uint8Array(bytes.buffer, at + keyLen, valueLen),
-    tombstone,
-    tsHigh * TWO_32 + u32(bytes, offset + 16),
-    seqHigh * TWO_32 + u32(bytes, offset + 8),
-    type,
-  );
-  return { record, size };
+  const keyStart = h.keyStart;
+  const keyEnd = keyStart + h.keyLength;
+  const valueEnd = keyEnd + h.valueLength;
+  const record =
+    options?.copy !== false
+      ? KvRecord.trusted(
+          copyBytes(bytes, keyStart, keyEnd),
+          copyBytes(bytes, keyEnd, valueEnd),
+          h.tombstone,
+          h.timestamp,
+          h.seq,
+          h.type,
+        )
+      : KvRecord.trusted(
+          new Uint8Array(bytes.buffer, bytes.byteOffset + keyStart, h.keyLength),
+          new Uint8Array(bytes.buffer, bytes.byteOffset + keyEnd, h.valueLength),
+          h.tombstone,
+          h.timestamp,
+          h.seq,
+          h.type,
+        );
+  return { record, size: h.size };
 }

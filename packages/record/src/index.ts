@@ -1,5 +1,5 @@
 export { bytesEqual, compareBytes, describe, toBytes } from './bytes.js';
-export { SHORT_INPUT_BYTES, xxh32, xxh32Js, xxh32Wasm, xxh64 } from './checksum.js';
+export { SHORT_INPUT_BYTES, xxh32, xxh32Js, xxh32Range, xxh32Wasm, xxh64 } from './checksum.js';
 export {
   checkRecordLimits,
   type DecodedRecord,
@@ -12,7 +12,10 @@ export {
   RECORD_CHECKSUM_SEED,
   RECORD_FORMAT_VERSION,
   RECORD_HEADER_BYTES,
+  RecordHeader,
   type RecordLimits,
+  readRecordHeader,
+  recordChecksumOk,
 } from './codec.js';
 export { ioError, isKvError, KvError, type KvErrorCode } from './errors.js';
 export { KvRecord, type KvRecordInit, RecordType } from './record.js';

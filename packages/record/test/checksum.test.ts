@@ -1,4 +1,4 @@
-import { SHORT_INPUT_BYTES, xxh32, xxh32Js, xxh32Wasm } from '@kv/record';
+import { SHORT_INPUT_BYTES, xxh32, xxh32Js, xxh32Range, xxh32Wasm } from '@kv/record';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
@@ -27,6 +27,30 @@ describe('xxh32', () => {
       ),
       { numRuns: 3000 },
     );
+  });
+
+  it('xxh32Range hashes a range in place exactly as the subarray would be hashed', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 2 * SHORT_INPUT_BYTES + 40 }),
+        fc.nat(),
+        fc.nat(),
+        fc.integer({ min: 0, max: 0xffffffff }),
+        (bytes, a, b, seed) => {
+          const start = a % (bytes.length + 1);
+          const end = start + (b % (bytes.length - start + 1));
+          expect(xxh32Range(bytes, start, end, seed)).toBe(xxh32Wasm(bytes.subarray(start, end), seed));
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('xxh32Range refuses a range outside the bytes', () => {
+    const bytes = new Uint8Array(10);
+    expect(() => xxh32Range(bytes, 4, 11)).toThrow(RangeError);
+    expect(() => xxh32Range(bytes, 5, 4)).toThrow(RangeError);
+    expect(() => xxh32Range(bytes, -1, 4)).toThrow(RangeError);
   });
 
   it('every single-bit flip of a short input changes the hash', () => {

@@ -8,7 +8,10 @@ import {
   type KvError,
   KvRecord,
   RECORD_HEADER_BYTES,
+  RecordHeader,
   RecordType,
+  readRecordHeader,
+  recordChecksumOk,
 } from '@kv/record';
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString('hex');
@@ -104,6 +107,63 @@ describe('record codec: round trip', () => {
     expect(record.key.buffer).toBe(padded.buffer);
     padded.fill(0x41, 5 + RECORD_HEADER_BYTES, 5 + RECORD_HEADER_BYTES + 5);
     expect(record.keyString()).toBe('AAAAA');
+  });
+});
+
+describe('record codec: readRecordHeader (decoding in place)', () => {
+  it('reads the fields decodeRecord decodes, relative to the bytes given, and allocates nothing', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 40 }),
+        fc.uint8Array({ maxLength: 200 }),
+        fc.boolean(),
+        fc.nat(Number.MAX_SAFE_INTEGER),
+        fc.nat(30),
+        (key, value, tombstone, seq, pad) => {
+          const rec = new KvRecord({
+            key,
+            value: tombstone ? undefined : value,
+            tombstone,
+            seq,
+            timestamp: seq % 1e12,
+          });
+          const enc = encodeRecord(rec);
+          const bytes = new Uint8Array(pad + enc.length);
+          bytes.set(enc, pad);
+          const h = readRecordHeader(bytes, pad, bytes.length, DEFAULT_RECORD_LIMITS, new RecordHeader());
+          const { record } = decodeRecord(bytes, pad);
+          expect([h.seq, h.timestamp, h.type, h.tombstone, h.size]).toEqual([
+            record.seq,
+            record.timestamp,
+            record.type,
+            record.tombstone,
+            enc.length,
+          ]);
+          expect(bytes.subarray(h.keyStart, h.keyStart + h.keyLength)).toEqual(record.key);
+          expect(bytes.subarray(h.keyStart + h.keyLength, h.keyStart + h.keyLength + h.valueLength)).toEqual(
+            record.value,
+          );
+          expect(recordChecksumOk(bytes, pad, h)).toBe(true);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('checks the header but leaves the checksum to recordChecksumOk', () => {
+    const enc = encodeRecord(golden());
+    const h = new RecordHeader();
+    enc[enc.length - 1] = (enc[enc.length - 1] as number) ^ 1;
+    readRecordHeader(enc, 0, enc.length, DEFAULT_RECORD_LIMITS, h);
+    expect(recordChecksumOk(enc, 0, h)).toBe(false);
+    expectCorruption(
+      () => readRecordHeader(enc, 0, enc.length - 1, DEFAULT_RECORD_LIMITS, h),
+      /at offset 0: record of 42 bytes runs past the end \(41 left\)/,
+    );
+    expectCorruption(
+      () => readRecordHeader(enc, 0, enc.length, { maxKeyBytes: 4, maxValueBytes: 10 }, h),
+      /key length 5/,
+    );
   });
 });
 

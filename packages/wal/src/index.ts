@@ -13,4 +13,4 @@ export {
 export type { RecoveryReport, TornTail, TruncationReport } from './recovery.js';
 export { segmentFileName } from './segment.js';
 export type { TransactionOptions } from './transactions.js';
-export { Wal, type WalEntry, type WalStats } from './wal.js';
+export { type EncodedRun, Wal, type WalEntry, type WalStats } from './wal.js';

@@ -198,6 +198,35 @@ export class Segment {
     }
   }
 
+  /**
+   * Locates entries from `index` on (at most `max`, and none past the segment's last) for
+   * `Wal.encodedRuns`: writes each one's [start, end) into `spans` and returns how many, and
+   * in `run` the bytes they lie in and whether those are the mapping. A run never mixes the
+   * mapping and the coalesced frames not yet written. The entries must be binary-coded.
+   */
+  fillRun(index: number, max: number, spans: Uint32Array, run: { bytes: Uint8Array; stable: boolean }): number {
+    const from = index - this.firstIndex;
+    const n = Math.min(max, this.count - from);
+    const pendingFrom = this.pendingBytes > 0 ? this.pendingAt : Number.POSITIVE_INFINITY;
+    const inPending = this.offsets.at(from) >= pendingFrom;
+    const src = inPending ? this.pending : this.bytes;
+    const shift = inPending ? this.pendingAt : 0;
+    let i = 0;
+    for (; i < n; i++) {
+      const at = this.offsets.at(from + i);
+      if (at >= pendingFrom !== inPending) break;
+      const p = at - shift;
+      const len =
+        ((src[p] as number) | ((src[p + 1] as number) << 8) | ((src[p + 2] as number) << 16)) +
+        (src[p + 3] as number) * 0x1000000;
+      spans[2 * i] = p + ENTRY_PREFIX_BYTES;
+      spans[2 * i + 1] = p + ENTRY_PREFIX_BYTES + len;
+    }
+    run.bytes = src;
+    run.stable = !inPending;
+    return i;
+  }
+
   readAll(limits: RecordLimits): KvRecord[] {
     const out: KvRecord[] = [];
     for (let i = this.firstIndex; i <= this.lastIndex; i++) out.push(this.read(i, limits));

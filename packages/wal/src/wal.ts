@@ -1,5 +1,5 @@
 import * as path from 'node:path';
-import { describe, ioError, type KvRecord } from '@kv/record';
+import { describe, encodedSize, encodeRecordInto, ioError, type KvRecord } from '@kv/record';
 import { codecFor } from './entry-codec.js';
 import { CODEC_IDS } from './format.js';
 import { acquireDirLock } from './lock.js';
@@ -14,6 +14,31 @@ export interface WalEntry {
   index: number;
   record: KvRecord;
 }
+
+/**
+ * Consecutive entries of the log as encoded records (the binary layout of @kv/record's
+ * FORMAT.md), for a consumer that parses them in place: entry `i` of the run, with index
+ * `firstIndex + i`, is the record at bytes [spans[2i], spans[2i + 1]) of `bytes`.
+ */
+export interface EncodedRun {
+  firstIndex: number;
+  count: number;
+  bytes: Uint8Array;
+  /** Reused by the next run: read it before asking for the next one. */
+  spans: Uint32Array;
+  /**
+   * True when `bytes` is the segment's mapping. Those bytes are never written again while
+   * the mapping lives (the log only writes past its last entry, drops entries by starting a
+   * new segment, and deletes whole files; the mapping outlives the file until nothing
+   * references it), so a consumer may keep views of them; so it is for entries re-encoded
+   * from a JSON segment, into a buffer of their own. False when `bytes` holds frames not yet
+   * written to the file, a buffer the log reuses: copy what you keep.
+   */
+  stable: boolean;
+}
+
+/** Entries per run of `Wal.encodedRuns`. */
+const RUN_ENTRIES = 4096;
 
 export interface WalStats {
   segments: number;
@@ -174,6 +199,63 @@ export class Wal extends LogCore {
         yield { index, record: seg.read(index, this.opts.limits, options.verify === true, options.views === true) };
       }
     }
+  }
+
+  /**
+   * Entries with indices in [start, end) as runs of encoded records, without a KvRecord or
+   * a copy per entry: what the engine's replay reads. Like `entries`, frames were verified
+   * when the log was opened or written, and entries' own checksums are not checked again.
+   * The run object is reused: read it before the next step.
+   */
+  *encodedRuns(start = this.firstIndex, end = this.lastIndex + 1): IterableIterator<EncodedRun> {
+    this.guardOpen();
+    if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end))
+      throw new TypeError('encodedRuns: indices must be integers');
+    if (start < this.firstIndex || end > this.lastIndex + 1 || end < start) {
+      throw new RangeError(`encodedRuns: [${start}, ${end}) is outside [${this.firstIndex}, ${this.lastIndex + 1})`);
+    }
+    const run: EncodedRun = {
+      firstIndex: start,
+      count: 0,
+      bytes: new Uint8Array(0),
+      spans: new Uint32Array(2 * RUN_ENTRIES),
+      stable: false,
+    };
+    let index = start;
+    while (index < end) {
+      this.guardOpen();
+      const seg = this.segmentOf(index);
+      const max = Math.min(RUN_ENTRIES, end - index);
+      run.firstIndex = index;
+      run.count =
+        seg.codec.id === CODEC_IDS.binary
+          ? seg.fillRun(index, max, run.spans, run)
+          : this.reencode(seg, index, max, run);
+      index += run.count;
+      yield run;
+    }
+  }
+
+  /** Fills `run` with up to `max` entries of a JSON segment, re-encoded as binary records. */
+  private reencode(seg: Segment, index: number, max: number, run: EncodedRun): number {
+    const n = Math.min(max, seg.lastIndex + 1 - index);
+    const records: KvRecord[] = [];
+    let bytes = 0;
+    for (let i = 0; i < n; i++) {
+      const rec = seg.read(index + i, this.opts.limits);
+      records.push(rec);
+      bytes += encodedSize(rec);
+    }
+    const buf = new Uint8Array(bytes);
+    let at = 0;
+    for (let i = 0; i < n; i++) {
+      run.spans[2 * i] = at;
+      at += encodeRecordInto(records[i] as KvRecord, buf, at);
+      run.spans[2 * i + 1] = at;
+    }
+    run.bytes = buf;
+    run.stable = true;
+    return n;
   }
 
   /** Drops the live segments before position `lowWaterMark` (never the last). Resolves with how many. */

@@ -1,4 +1,4 @@
-import { describe, type KeyRange, type KvRecord, toBytes } from '@kv/record';
+import { copyBytes, describe, type KeyRange, KvRecord, toBytes } from '@kv/record';
 import type { MemtableSnapshot } from '@kv/memtable';
 import { mergeNewest, runEntries } from './merge.js';
 import type { Version } from './version.js';
@@ -48,6 +48,18 @@ export function resolveRange(options: IteratorOptions): ResolvedRange {
 export type Entry = [key: Uint8Array, value: Uint8Array];
 
 /**
+ * A memtable's records with their key and value copied: its bytes may be views of the
+ * WAL's mapping (replay adopts it), which a caller must never be able to write to. Tables
+ * hand out copies already.
+ */
+function* copies(records: Iterator<KvRecord>): Generator<KvRecord, void, undefined> {
+  for (let step = records.next(); step.done !== true; step = records.next()) {
+    const r = step.value;
+    yield r.tombstone ? r : KvRecord.trusted(copyBytes(r.key), copyBytes(r.value), false, r.timestamp, r.seq, r.type);
+  }
+}
+
+/**
  * A consistent view of the store as it was when the iterator was created: later writes,
  * flushes and compactions do not change what it yields. Iterate it with for...of or
  * for await...of; `close()` (or finishing, or breaking out of a loop) releases its tables.
@@ -66,7 +78,7 @@ export class KvIterator implements IterableIterator<Entry>, AsyncIterable<Entry>
     version.retain();
     this.remaining = range.limit ?? Number.POSITIVE_INFINITY;
     const r: KeyRange = { gt: range.gt, gte: range.gte, lt: range.lt, lte: range.lte, reverse: range.reverse ?? false };
-    const sources: Iterator<KvRecord>[] = memtables.map((m) => m.entries(r));
+    const sources: Iterator<KvRecord>[] = memtables.map((m) => copies(m.entries(r)));
     // One source per run: a run's tables hold disjoint key ranges, so reading them one after
     // another yields the run in key order, and the merge compares one head per run.
     for (const level of version.levels) {

@@ -1,8 +1,17 @@
 import * as path from 'node:path';
-import { Memtable } from '@kv/memtable';
-import { describe, ioError, KvError, type KvRecord, toBytes } from '@kv/record';
+import { MEMTABLE_ENTRY_OVERHEAD_BYTES, Memtable } from '@kv/memtable';
+import {
+  copyBytes,
+  describe,
+  ioError,
+  isKvError,
+  KvError,
+  type KvRecord,
+  RECORD_HEADER_BYTES,
+  toBytes,
+} from '@kv/record';
 import { BlockCache } from '@kv/sstable';
-import { acquireDirLock, type DirLock, type RecoveryReport, Wal } from '@kv/wal';
+import { acquireDirLock, type DirLock, type EncodedRun, type RecoveryReport, Wal } from '@kv/wal';
 import { type BatchOperation, batchToRecords, toRecord } from './batch.js';
 import { WriteGate } from './gate.js';
 import { type IteratorOptions, KvIterator, resolveRange } from './iterator.js';
@@ -12,7 +21,7 @@ import { Maintenance } from './maintenance.js';
 import { type KvStoreOptions, type ResolvedKvStoreOptions, resolveKvStoreOptions } from './options.js';
 import { loadState, TABLES_DIR, WAL_DIR } from './open.js';
 import { KvTransaction } from './transaction.js';
-import { type Change, changesSince } from './changes.js';
+import { type Change, changesSince, walIndexAfterSeq } from './changes.js';
 import { KvClient } from './client.js';
 import { RateLimiter } from './rate-limit.js';
 import { cmsAdd, cmsCount, hllAdd, type Item, readHll } from './sketches/ops.js';
@@ -111,18 +120,48 @@ export class KvStore {
    * Applies WAL entries newer than the tables to memtables, rotating as they fill. Flushes of
    * the full ones start on the loop turn after open() resolves, not in the middle of it (a
    * flush sorts its memtable before its first await).
+   *
+   * Entries are read as runs of encoded records and stored without a copy: a memtable keeps
+   * views of the log's mapped segments (which are never rewritten, and stay mapped while
+   * referenced, even once flushed and deleted), so a 1 GB log costs no second GB of heap.
+   * Seqs grow with WAL indices, so the entries already in tables are a prefix of the log.
    */
   private replay(flushedSeq: number): void {
-    // Views of the log's bytes: the memtable copies each record as it is put.
-    for (const { record } of this.wal.entries(undefined, undefined, { views: true })) {
-      if (record.seq <= flushedSeq) {
-        this.recovery.skipped++;
-        continue;
+    const wal = this.wal;
+    const start = walIndexAfterSeq(wal, flushedSeq);
+    this.recovery.skipped = start - wal.firstIndex;
+    let remaining = wal.lastIndex + 1 - start;
+    let sized = false;
+    for (const run of wal.encodedRuns(start)) {
+      let i = 0;
+      while (i < run.count) {
+        if (!sized) {
+          this.active.reserve(recordsToFill(this.active.thresholdBytes, run, remaining));
+          sized = true;
+        }
+        let next: number;
+        try {
+          next = this.active.putEncoded(run.bytes, run.spans, i, run.count, {
+            adopt: run.stable,
+            limits: this.opts.limits,
+          });
+        } catch (err) {
+          if (!isKvError(err)) throw err;
+          throw new KvError(
+            err.code,
+            `replaying WAL entries ${run.firstIndex + i} to ${run.firstIndex + run.count - 1}: ${err.message}`,
+            { cause: err },
+          );
+        }
+        this.recovery.replayed += next - i;
+        remaining -= next - i;
+        i = next;
+        if (this.active.maxSeq > this.lastSeq) this.lastSeq = this.active.maxSeq;
+        if (this.active.isFull) {
+          this.rotate(false);
+          sized = false;
+        }
       }
-      this.active.put(record);
-      this.recovery.replayed++;
-      if (record.seq > this.lastSeq) this.lastSeq = record.seq;
-      if (this.active.isFull) this.rotate(false);
     }
     if (this.immutables.length > 0) setImmediate(() => this.maintenance.scheduleFlush());
   }
@@ -176,7 +215,8 @@ export class KvStore {
     const k = typeof key === 'string' ? toBytes(key) : key;
     if (!(k instanceof Uint8Array)) throw new TypeError(`key must be a string or a Uint8Array, got ${describe(key)}`);
     const rec = this.fromMemtables(k);
-    if (rec !== undefined) return rec.tombstone ? undefined : rec.value;
+    // A memtable's bytes may be the WAL's own mapping (replay adopts it): hand out a copy.
+    if (rec !== undefined) return rec.tombstone ? undefined : copyBytes(rec.value);
     // Tables: only the value is copied out, no record is built.
     return (searchTables(this.maintenance.version, k, false) as Uint8Array | null | undefined) ?? undefined;
   }
@@ -366,6 +406,18 @@ export class KvStore {
     for (const r of recs) this.active.put(r);
     if (this.active.isFull) this.rotate();
   }
+}
+
+/**
+ * About how many records of a replay go into one memtable before it is full: those left,
+ * or as many of this run's average size as the threshold holds. A guess only sizes the
+ * memtable ahead; it changes nothing else.
+ */
+function recordsToFill(thresholdBytes: number, run: EncodedRun, remaining: number): number {
+  const spans = run.spans;
+  const dataBytes = (spans[2 * run.count - 1] as number) - (spans[0] as number) - RECORD_HEADER_BYTES * run.count;
+  const perRecord = Math.max(1, dataBytes / run.count) + MEMTABLE_ENTRY_OVERHEAD_BYTES;
+  return Math.min(remaining, Math.ceil(thresholdBytes / perRecord) + 1);
 }
 
 export interface KvStoreStats {

@@ -1,4 +1,4 @@
-import { compareBytes, describe, KvError, type KvRecord, type RecordLimits } from '@kv/record';
+import { compareBytes, copyBytes, describe, KvError, type KvRecord, type RecordLimits } from '@kv/record';
 import { toRecord } from './batch.js';
 
 const latin1 = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
@@ -22,7 +22,8 @@ export class KvTransaction {
     const k = typeof key === 'string' ? Buffer.from(key, 'utf8') : key;
     if (!(k instanceof Uint8Array)) throw new TypeError(`key must be a string or a Uint8Array, got ${describe(key)}`);
     const rec = this.getRecord(k);
-    return rec === undefined || rec.tombstone ? undefined : rec.value;
+    // A copy: the record may be a view of a memtable, or of the WAL's mapping.
+    return rec === undefined || rec.tombstone ? undefined : copyBytes(rec.value);
   }
 
   /** @internal the newest record for `key` (tombstones and sketch types included) */

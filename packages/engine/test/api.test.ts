@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_KV_STORE_OPTIONS, KvStore } from '@kv/engine';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeOpenStores, entries, expectKvError, openStore, tempDir, text, TINY } from './helpers.js';
+import { closeOpenStores, entries, expectKvError, openStore, prng, tempDir, text, TINY } from './helpers.js';
 
 afterEach(closeOpenStores);
 
@@ -294,6 +294,87 @@ describe('replay', () => {
     expect(third.stats().recovery.replayed).toBe(0);
     expect(text(third.get('k0'))).toBe('v0');
     expect(entries(third).length).toBe(1999);
+  });
+});
+
+describe('replay keeps views of the WAL, and hands out copies', () => {
+  const walBytes = (dir: string) =>
+    fs
+      .readdirSync(path.join(dir, 'wal'))
+      .sort()
+      .map((f) => fs.readFileSync(path.join(dir, 'wal', f)).toString('hex'))
+      .join();
+
+  it('writing into values read after replay changes neither the store nor the log', async () => {
+    const dir = tempDir();
+    const db = await openStore(dir, { memtableBytes: 1 << 20 });
+    await db.put('k', 'value-1');
+    await db.batch([
+      { type: 'put', key: 'j', value: 'value-2' },
+      { type: 'put', key: 'l', value: 'value-3' },
+    ]);
+    await db.close(); // all of it stays in the WAL
+    const before = walBytes(dir);
+    const again = await openStore(dir, { memtableBytes: 1 << 20 });
+    expect(again.stats().recovery.replayed).toBe(3);
+    again.get('k')?.fill(0x58);
+    for (const [key, value] of again.iterator()) {
+      key.fill(0x59);
+      value.fill(0x5a);
+    }
+    await again.transaction((tx) => {
+      tx.get('l')?.fill(0x5b);
+    });
+    expect(entries(again)).toEqual([
+      ['j', 'value-2'],
+      ['k', 'value-1'],
+      ['l', 'value-3'],
+    ]);
+    await again.close();
+    expect(walBytes(dir)).toBe(before);
+    const third = await openStore(dir);
+    expect(entries(third)).toEqual([
+      ['j', 'value-2'],
+      ['k', 'value-1'],
+      ['l', 'value-3'],
+    ]);
+  });
+
+  it('replays thousands of entries across segments and memtables as they were written, skipping what tables hold', async () => {
+    const dir = tempDir();
+    const options = { memtableBytes: 1 << 16, walSegmentBytes: 1 << 16 };
+    const db = await openStore(dir, { ...options, memtableBytes: 64 << 20 });
+    const model = new Map<string, string>();
+    const random = prng(11);
+    for (let round = 0; round < 40; round++) {
+      const ops = Array.from({ length: 250 }, () => {
+        const key = `key${Math.floor(random() * 3000)}`;
+        if (random() < 0.1) return { type: 'del' as const, key };
+        return { type: 'put' as const, key, value: `v${round}-${Math.floor(random() * 1e9)}`.repeat(1 + (round % 3)) };
+      });
+      await db.batch(ops);
+      for (const op of ops) {
+        if (op.type === 'del') model.delete(op.key);
+        else model.set(op.key, op.value);
+      }
+      if (round === 9) await db.flush(); // the first 2,500 writes are in a table, the rest in the WAL only
+    }
+    const flushedSeq = db.stats().flushedSeq;
+    await db.close();
+    const expected = [...model].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const again = await openStore(dir, options);
+    const r = again.stats().recovery;
+    expect(flushedSeq).toBe(2500);
+    expect(r.replayed).toBe(7500);
+    expect(r.skipped).toBe(again.stats().wal.firstIndex <= 2500 ? 2501 - again.stats().wal.firstIndex : 0);
+    expect(again.stats().immutableMemtables).toBeGreaterThan(5);
+    expect(again.stats().lastSeq).toBe(10_000);
+    expect(entries(again)).toEqual(expected);
+    for (const [k, v] of expected.slice(0, 200)) expect(text(again.get(k))).toBe(v);
+    await again.waitForCompaction();
+    expect(entries(again)).toEqual(expected);
+    await again.put('after', 'replay');
+    expect(again.stats().lastSeq).toBe(10_001);
   });
 });
 

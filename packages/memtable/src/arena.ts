@@ -6,6 +6,11 @@ export const ARENA_CHUNK_BYTES = 1 << 20;
 
 const TOMBSTONE = 1;
 
+/** The flags byte of a version: its record type and whether it is a tombstone. */
+export function recordFlags(type: RecordType, tombstone: boolean): number {
+  return (type << 1) | (tombstone ? TOMBSTONE : 0);
+}
+
 /**
  * Every record version a memtable stores, in byte chunks and typed arrays, with no object per
  * record: the GC sees a few dozen arrays however many records there are. A record is an id,
@@ -19,8 +24,13 @@ const TOMBSTONE = 1;
  */
 export class RecordArena {
   readonly #chunks: Uint8Array[];
+  /** The chunk being filled by copies, and its number. */
   #chunk: Uint8Array;
+  #chunkIndex = 0;
   #used = 0;
+  /** The chunk adopted last, and its number. */
+  #adopted: Uint8Array | undefined;
+  #adoptedIndex = -1;
   #count = 0;
   #capacity = 0;
   /**
@@ -46,23 +56,99 @@ export class RecordArena {
   append(rec: KvRecord): number {
     const key = rec.key;
     const value = rec.value;
-    const bytes = key.length + value.length;
-    if (this.#used + bytes > this.#chunk.length) this.#newChunk(bytes);
-    const id = this.#count;
-    if (id === this.#capacity) this.#grow();
-    const at = this.#used;
+    const at = this.#reserve(key.length + value.length);
     this.#chunk.set(key, at);
     this.#chunk.set(value, at + key.length);
+    return this.#push(
+      this.#chunkIndex,
+      at,
+      key.length,
+      value.length,
+      rec.seq,
+      rec.timestamp,
+      recordFlags(rec.type, rec.tombstone),
+    );
+  }
+
+  /**
+   * Copies a version whose key (`keyLength` bytes) and value (`valueLength` bytes) lie one
+   * after the other at `start` of `bytes`, as in an encoded record; returns its id.
+   * `flags` is `recordFlags(type, tombstone)`.
+   */
+  appendCopy(
+    bytes: Uint8Array,
+    start: number,
+    keyLength: number,
+    valueLength: number,
+    seq: number,
+    timestamp: number,
+    flags: number,
+  ): number {
+    const n = keyLength + valueLength;
+    const at = this.#reserve(n);
+    const chunk = this.#chunk;
+    // A short copy by hand beats creating the subarray that set() needs.
+    if (n <= 64) for (let i = 0; i < n; i++) chunk[at + i] = bytes[start + i] as number;
+    else chunk.set(bytes.subarray(start, start + n), at);
+    return this.#push(this.#chunkIndex, at, keyLength, valueLength, seq, timestamp, flags);
+  }
+
+  /**
+   * Makes `bytes` a chunk of the arena without copying it, and returns its number for
+   * `appendAdopted`: the arena reads it and never writes it. The caller guarantees that its
+   * bytes never change while the arena lives (WAL replay adopts the log's mapped segments).
+   * Adopting the chunk adopted last returns the same number.
+   */
+  adopt(bytes: Uint8Array): number {
+    if (this.#adopted !== bytes) {
+      this.#adopted = bytes;
+      this.#adoptedIndex = this.#chunks.length;
+      this.#chunks.push(bytes);
+      this.#checkChunks();
+    }
+    return this.#adoptedIndex;
+  }
+
+  /** Records a version whose key and value lie at `at` of adopted chunk `chunk`; returns its id. */
+  appendAdopted(
+    chunk: number,
+    at: number,
+    keyLength: number,
+    valueLength: number,
+    seq: number,
+    timestamp: number,
+    flags: number,
+  ): number {
+    return this.#push(chunk, at, keyLength, valueLength, seq, timestamp, flags);
+  }
+
+  /** Room for `bytes` in the current chunk (a new one when they do not fit): where they go. */
+  #reserve(bytes: number): number {
+    if (this.#used + bytes > this.#chunk.length) this.#newChunk(bytes);
+    const at = this.#used;
     this.#used = at + bytes;
+    return at;
+  }
+
+  #push(
+    chunk: number,
+    at: number,
+    keyLength: number,
+    valueLength: number,
+    seq: number,
+    timestamp: number,
+    flags: number,
+  ): number {
+    const id = this.#count;
+    if (id === this.#capacity) this.#grow();
     const f = id * 4;
-    this.#f64[f] = rec.seq;
-    this.#f64[f + 1] = rec.timestamp;
+    this.#f64[f] = seq;
+    this.#f64[f + 1] = timestamp;
     const w = id * 8 + 4;
-    const flags = (rec.type << 1) | (rec.tombstone ? TOMBSTONE : 0);
-    this.#u32[w] = (this.#chunks.length - 1) | (flags << 24);
+    this.#u32[w] = chunk | (flags << 24);
     this.#u32[w + 1] = at;
-    this.#u32[w + 2] = key.length;
-    this.#u32[w + 3] = value.length;
+    this.#u32[w + 2] = keyLength;
+    this.#u32[w + 3] = valueLength;
     this.#count = id + 1;
     return id;
   }
@@ -71,13 +157,13 @@ export class RecordArena {
   record(id: number): KvRecord {
     const w = id * 8 + 4;
     const word = this.#u32[w] as number;
-    const buffer = (this.#chunks[word & 0xffffff] as Uint8Array).buffer;
-    const at = this.#u32[w + 1] as number;
+    const chunk = this.#chunks[word & 0xffffff] as Uint8Array;
+    const at = chunk.byteOffset + (this.#u32[w + 1] as number);
     const keyLength = this.#u32[w + 2] as number;
     const flags = word >>> 24;
     return KvRecord.trusted(
-      new Uint8Array(buffer, at, keyLength),
-      new Uint8Array(buffer, at + keyLength, this.#u32[w + 3] as number),
+      new Uint8Array(chunk.buffer, at, keyLength),
+      new Uint8Array(chunk.buffer, at + keyLength, this.#u32[w + 3] as number),
       (flags & TOMBSTONE) !== 0,
       this.#f64[id * 4 + 1] as number,
       this.#f64[id * 4] as number,
@@ -88,7 +174,8 @@ export class RecordArena {
   /** The key of version `id`, a view of the arena's bytes. */
   key(id: number): Uint8Array {
     const w = id * 8 + 4;
-    return new Uint8Array(this.#chunkAt(w).buffer, this.#u32[w + 1] as number, this.#u32[w + 2] as number);
+    const chunk = this.#chunkAt(w);
+    return new Uint8Array(chunk.buffer, chunk.byteOffset + (this.#u32[w + 1] as number), this.#u32[w + 2] as number);
   }
 
   seq(id: number): number {
@@ -104,14 +191,13 @@ export class RecordArena {
     return (this.#u32[id * 8 + 6] as number) + (this.#u32[id * 8 + 7] as number);
   }
 
-  /** True when version `id` has exactly the bytes of `key`. */
-  keyEquals(id: number, key: Uint8Array): boolean {
+  /** True when version `id`'s key is exactly the `length` bytes at `start` of `bytes`. */
+  keyEquals(id: number, bytes: Uint8Array, start: number, length: number): boolean {
     const w = id * 8 + 4;
-    const n = this.#u32[w + 2] as number;
-    if (n !== key.length) return false;
+    if (this.#u32[w + 2] !== length) return false;
     const chunk = this.#chunkAt(w);
-    const at = this.#u32[w + 1] as number;
-    for (let i = 0; i < n; i++) if (chunk[at + i] !== key[i]) return false;
+    const at = (this.#u32[w + 1] as number) - start;
+    for (let i = start; i < start + length; i++) if (chunk[at + i] !== bytes[i]) return false;
     return true;
   }
 
@@ -175,15 +261,24 @@ export class RecordArena {
   #newChunk(bytes: number): void {
     // Chunks double up to ARENA_CHUNK_BYTES, so small memtables stay small.
     this.#chunk = new Uint8Array(Math.max(bytes, Math.min(ARENA_CHUNK_BYTES, this.#chunk.length * 2)));
+    this.#chunkIndex = this.#chunks.length;
     this.#chunks.push(this.#chunk);
     this.#used = 0;
+    this.#checkChunks();
+  }
+
+  #checkChunks(): void {
     if (this.#chunks.length > 0xffffff) {
       throw new KvError('KV_INVALID_ARGUMENT', 'a memtable holds at most 16M arena chunks; lower thresholdBytes');
     }
   }
 
-  #grow(): void {
-    const capacity = Math.max(1024, this.#capacity * 2);
+  /** Makes room for `versions` versions in all, so that appends up to there never grow the fields. */
+  reserve(versions: number): void {
+    if (versions > this.#capacity) this.#grow(versions);
+  }
+
+  #grow(capacity = Math.max(1024, this.#capacity * 2)): void {
     const f64 = new Float64Array(capacity * 4);
     const u32 = new Uint32Array(f64.buffer);
     u32.set(this.#u32); // as words: copying doubles could rewrite bit patterns that read as NaN

@@ -122,7 +122,7 @@ describe('record codec: readRecordHeader (decoding in place)', () => {
         (key, value, tombstone, seq, pad) => {
           const rec = new KvRecord({
             key,
-            value: tombstone ? undefined : value,
+            value: tombstone ? new Uint8Array(0) : value,
             tombstone,
             seq,
             timestamp: seq % 1e12,

@@ -97,11 +97,15 @@ class KvEngineStore implements Store {
     await this.db.compact();
   }
 
-  /** The active memtable plus the immutable ones waiting for flush (kv has no block cache). */
+  /** The memory kv is configured to use (DESIGN.md: "memtable + cache budgets"): the active memtable, the immutable ones waiting for flush, and the block cache. */
   budgets(): Record<string, number> {
     const memtable = numberOption(this.options, 'memtableBytes');
     const immutables = numberOption(this.options, 'maxImmutableMemtables');
-    return memtable > 0 ? { memtables: memtable * (1 + immutables) } : {};
+    const cache = numberOption(this.options, 'blockCacheBytes');
+    return {
+      ...(memtable > 0 ? { memtables: memtable * (1 + immutables) } : {}),
+      ...(cache > 0 ? { blockCache: cache } : {}),
+    };
   }
 
   replayed(): ReplayReport | undefined {

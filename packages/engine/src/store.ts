@@ -1,15 +1,6 @@
 import * as path from 'node:path';
 import { MEMTABLE_ENTRY_OVERHEAD_BYTES, Memtable } from '@kv/memtable';
-import {
-  copyBytes,
-  describe,
-  ioError,
-  isKvError,
-  KvError,
-  type KvRecord,
-  RECORD_HEADER_BYTES,
-  toBytes,
-} from '@kv/record';
+import { describe, ioError, isKvError, KvError, type KvRecord, RECORD_HEADER_BYTES, toBytes } from '@kv/record';
 import { BlockCache } from '@kv/sstable';
 import { acquireDirLock, type DirLock, type EncodedRun, type RecoveryReport, Wal } from '@kv/wal';
 import { type BatchOperation, batchToRecords, toRecord } from './batch.js';
@@ -214,9 +205,11 @@ export class KvStore {
     this.guardOpen();
     const k = typeof key === 'string' ? toBytes(key) : key;
     if (!(k instanceof Uint8Array)) throw new TypeError(`key must be a string or a Uint8Array, got ${describe(key)}`);
-    const rec = this.fromMemtables(k);
-    // A memtable's bytes may be the WAL's own mapping (replay adopts it): hand out a copy.
-    if (rec !== undefined) return rec.tombstone ? undefined : copyBytes(rec.value);
+    // A copy of the value, never the memtable's bytes (replay adopts the WAL's own mapping).
+    let v: Uint8Array | null | undefined = this.active.count === 0 ? undefined : this.active.getValue(k);
+    for (let i = 0; v === undefined && i < this.immutables.length; i++)
+      v = (this.immutables[i] as Memtable).getValue(k);
+    if (v !== undefined) return v ?? undefined;
     // Tables: only the value is copied out, no record is built.
     return (searchTables(this.maintenance.version, k, false) as Uint8Array | null | undefined) ?? undefined;
   }

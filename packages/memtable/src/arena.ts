@@ -1,4 +1,4 @@
-import { KvError, KvRecord, type RecordType } from '@kv/record';
+import { copyBytes, KvError, KvRecord, type RecordType } from '@kv/record';
 import { keyString } from './key-string.js';
 
 /** Bytes of one arena chunk; a record larger than this gets a chunk of its own size. */
@@ -169,6 +169,15 @@ export class RecordArena {
       this.#f64[id * 4] as number,
       (flags >>> 1) as RecordType,
     );
+  }
+
+  /** A copy of version `id`'s value (slab-backed, see copyBytes), or null for a tombstone. */
+  valueCopy(id: number): Uint8Array | null {
+    const w = id * 8 + 4;
+    const word = this.#u32[w] as number;
+    if (((word >>> 24) & TOMBSTONE) !== 0) return null;
+    const at = (this.#u32[w + 1] as number) + (this.#u32[w + 2] as number);
+    return copyBytes(this.#chunks[word & 0xffffff] as Uint8Array, at, at + (this.#u32[w + 3] as number));
   }
 
   /** The key of version `id`, a view of the arena's bytes. */

@@ -242,6 +242,17 @@ export class Memtable {
     return id < 0 ? undefined : this.#arena.record(id);
   }
 
+  /**
+   * What a get of `key` finds here: a copy of its value (the caller's to keep and write
+   * to), null for a tombstone, or undefined when the memtable has no record for it. Builds
+   * no record: the engine's get, which must hand out copies.
+   */
+  getValue(key: Uint8Array): Uint8Array | null | undefined {
+    checkKey(key);
+    const id = this.#index.get(key);
+    return id < 0 ? undefined : this.#arena.valueCopy(id);
+  }
+
   /** Number of records held, tombstones included. */
   get count(): number {
     return this.#index.size;

@@ -194,4 +194,22 @@ describe('Memtable.putEncoded', () => {
     expect(() => reserved.reserve(-1)).toThrow(TypeError);
     expect(() => reserved.reserve(1.5)).toThrow(TypeError);
   });
+
+  it('getValue copies the value out, of adopted and copied records alike; null for a tombstone', () => {
+    const { bytes, spans } = encode([put('k1', 'first', 1), del('k2', 2)]);
+    const m = new Memtable();
+    m.putEncoded(bytes, spans, 0, 2, { adopt: true });
+    m.put(put('k3', 'third', 3));
+    const v = m.getValue(b('k1'));
+    expect(Buffer.from(v as Uint8Array).toString()).toBe('first');
+    (v as Uint8Array).fill(0x41);
+    expect(m.get(b('k1'))?.valueString()).toBe('first');
+    expect(Buffer.from(bytes).includes(Buffer.from('first'))).toBe(true);
+    const third = m.getValue(b('k3')) as Uint8Array;
+    third.fill(0x42);
+    expect(m.get(b('k3'))?.valueString()).toBe('third');
+    expect(m.getValue(b('k2'))).toBeNull();
+    expect(m.getValue(b('nope'))).toBeUndefined();
+    expect(() => m.getValue('k1' as unknown as Uint8Array)).toThrow(TypeError);
+  });
 });

@@ -140,7 +140,7 @@ export class KvStore {
           if (!isKvError(err)) throw err;
           throw new KvError(
             err.code,
-            `replaying WAL entries ${run.firstIndex + i} to ${run.firstIndex + run.count - 1}: ${err.message}`,
+            `replaying the WAL run of entries ${run.firstIndex}-${run.firstIndex + run.count - 1} (its record i is entry ${run.firstIndex} + i): ${err.message}`,
             { cause: err },
           );
         }

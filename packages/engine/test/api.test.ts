@@ -1,6 +1,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_KV_STORE_OPTIONS, KvStore } from '@kv/engine';
+import { KvRecord, type RecordType } from '@kv/record';
+import { Wal } from '@kv/wal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeOpenStores, entries, expectKvError, openStore, prng, tempDir, text, TINY } from './helpers.js';
 
@@ -338,6 +340,21 @@ describe('replay keeps views of the WAL, and hands out copies', () => {
       ['k', 'value-1'],
       ['l', 'value-3'],
     ]);
+  });
+
+  it('a WAL entry whose frame checks out but whose record does not is KV_CORRUPTION naming it; nothing changes', async () => {
+    const dir = tempDir();
+    await (await KvStore.open(dir, TINY)).close(); // a manifest, and an empty WAL
+    const wal = await Wal.open(path.join(dir, 'wal'), { maxSegmentBytes: TINY.walSegmentBytes as number });
+    const good = (i: number) => new KvRecord({ key: `k${i}`, value: `v${i}`, seq: i + 1 });
+    const bad = KvRecord.trusted(Buffer.from('kx'), Buffer.from('vx'), false, 0, 4, 99 as RecordType);
+    await wal.appendBatch([good(0), good(1), good(2), bad, good(4)]);
+    await wal.close();
+    const before = walBytes(dir);
+    const err = await expectKvError(KvStore.open(dir, TINY), 'KV_CORRUPTION');
+    expect(err.message).toMatch(/replaying the WAL run of entries 1-5 .*encoded record 3: .*unknown record type 99/);
+    expect(walBytes(dir)).toBe(before);
+    await expectKvError(KvStore.open(dir, TINY), 'KV_CORRUPTION'); // the failed open let go of the lock
   });
 
   it('replays thousands of entries across segments and memtables as they were written, skipping what tables hold', async () => {

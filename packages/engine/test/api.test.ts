@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_KV_STORE_OPTIONS, KvStore } from '@kv/engine';
 import { KvRecord, type RecordType } from '@kv/record';
+import { nodeTableFs, type TableFs } from '@kv/sstable';
 import { Wal } from '@kv/wal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeOpenStores, entries, expectKvError, openStore, prng, tempDir, text, TINY } from './helpers.js';
@@ -392,6 +393,44 @@ describe('replay keeps views of the WAL, and hands out copies', () => {
     expect(entries(again)).toEqual(expected);
     await again.put('after', 'replay');
     expect(again.stats().lastSeq).toBe(10_001);
+  });
+});
+
+describe('WAL low-water mark', () => {
+  it('a version replaced in an unflushed memtable holds the mark back: it is what a crash recovers if the replacing write is lost', async () => {
+    const dir = tempDir();
+    let hold: Promise<void> | undefined;
+    let release = () => {};
+    const held: TableFs = {
+      ...nodeTableFs,
+      async open(p, mode) {
+        if (mode === 'write' && hold !== undefined) await hold;
+        return nodeTableFs.open(p, mode);
+      },
+    };
+    const options = { ...TINY, memtableBytes: 1 << 20, autoCompact: false, tableFs: held };
+    const db = await KvStore.open(dir, options);
+    await db.put('a', 'old'); // seq 1
+    hold = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const flushing = db.flush(); // the memtable holding seq 1 is being flushed, its table write held
+    await db.put('k', 'v1'); // seq 2, into the new memtable
+    await db.put('k', 'v2'); // seq 3 replaces seq 2 there
+    hold = undefined;
+    release();
+    await flushing;
+    expect(db.stats().flushedSeq).toBe(1); // not 2: seq 2 is in no table
+    await db.close();
+
+    // A crash that loses seq 3 (say it was never synced) but keeps seq 2.
+    const wal = await Wal.open(path.join(dir, 'wal'), { maxSegmentBytes: TINY.walSegmentBytes as number });
+    const at = [...wal.entries()].find((e) => e.record.seq === 2)?.index as number;
+    await wal.truncate(at);
+    await wal.close();
+    const again = await openStore(dir, options);
+    expect(text(again.get('k'))).toBe('v1');
+    expect(text(again.get('a'))).toBe('old');
   });
 });
 

@@ -98,6 +98,8 @@ export class Memtable {
   /** Smallest seq held, unless #minSeqStale: then the record that held it was replaced. */
   #minSeq = 0;
   #minSeqStale = false;
+  /** Smallest seq of every version stored, replaced ones included (Infinity when none). */
+  #minStoredSeq = Number.POSITIVE_INFINITY;
   #frozen = false;
 
   constructor(options?: MemtableOptions) {
@@ -229,6 +231,7 @@ export class Memtable {
       this.#minSeq = seq;
     }
     if (seq > this.#maxSeq) this.#maxSeq = seq;
+    if (seq < this.#minStoredSeq) this.#minStoredSeq = seq;
     const bytes = dataBytes + MEMTABLE_ENTRY_OVERHEAD_BYTES;
     this.#byteSize += bytes;
     this.#storedBytes += bytes;
@@ -297,6 +300,16 @@ export class Memtable {
       this.#minSeqStale = false;
     }
     return this.#index.size === 0 ? 0 : this.#minSeq;
+  }
+
+  /**
+   * Smallest seq of every version stored, replaced ones included; 0 when empty. This, not
+   * `minSeq`, is what a WAL holding this memtable's writes must keep: if the write that
+   * replaced a version is lost in a crash (not yet synced), the replaced version, durable
+   * in the WAL, is the one to recover.
+   */
+  get minStoredSeq(): number {
+    return this.#minStoredSeq === Number.POSITIVE_INFINITY ? 0 : this.#minStoredSeq;
   }
 
   /** Largest seq among the records held; 0 when empty. */

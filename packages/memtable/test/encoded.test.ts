@@ -212,4 +212,22 @@ describe('Memtable.putEncoded', () => {
     expect(m.getValue(b('nope'))).toBeUndefined();
     expect(() => m.getValue('k1' as unknown as Uint8Array)).toThrow(TypeError);
   });
+
+  it('minStoredSeq counts replaced versions, which minSeq does not', () => {
+    const m = new Memtable();
+    expect(m.minStoredSeq).toBe(0);
+    m.put(put('k', 'v1', 5));
+    m.put(put('j', 'w', 7));
+    m.put(put('k', 'v2', 9)); // replaces seq 5
+    expect(m.minSeq).toBe(7);
+    expect(m.minStoredSeq).toBe(5);
+    const { bytes, spans } = encode([put('a', '1', 3), put('a', '2', 4)]);
+    m.putEncoded(bytes, spans, 0, 2, { adopt: true });
+    expect(m.minSeq).toBe(4);
+    expect(m.minStoredSeq).toBe(3);
+    m.put(put('z', 'old', 1)); // a new key with an older seq is stored
+    expect(m.minStoredSeq).toBe(1);
+    m.put(put('k', 'stale', 0)); // an older version of a held key is ignored, and counts for nothing
+    expect(m.minStoredSeq).toBe(1);
+  });
 });

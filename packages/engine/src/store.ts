@@ -1,8 +1,8 @@
 import * as path from 'node:path';
-import { MEMTABLE_ENTRY_OVERHEAD_BYTES, Memtable } from '@kv/memtable';
-import { describe, ioError, isKvError, KvError, type KvRecord, RECORD_HEADER_BYTES, toBytes } from '@kv/record';
+import { Memtable } from '@kv/memtable';
+import { describe, ioError, KvError, type KvRecord, toBytes } from '@kv/record';
 import { BlockCache } from '@kv/sstable';
-import { acquireDirLock, type DirLock, type EncodedRun, type RecoveryReport, Wal } from '@kv/wal';
+import { acquireDirLock, type DirLock, type RecoveryReport, Wal } from '@kv/wal';
 import { type BatchOperation, batchToRecords, toRecord } from './batch.js';
 import { WriteGate } from './gate.js';
 import { type IteratorOptions, KvIterator, resolveRange } from './iterator.js';
@@ -12,7 +12,8 @@ import { Maintenance } from './maintenance.js';
 import { type KvStoreOptions, type ResolvedKvStoreOptions, resolveKvStoreOptions } from './options.js';
 import { loadState, TABLES_DIR, WAL_DIR } from './open.js';
 import { KvTransaction } from './transaction.js';
-import { type Change, changesSince, walIndexAfterSeq } from './changes.js';
+import { type Change, changesSince } from './changes.js';
+import { replayWal } from './replay.js';
 import { KvClient } from './client.js';
 import { RateLimiter } from './rate-limit.js';
 import { cmsAdd, cmsCount, hllAdd, type Item, readHll } from './sketches/ops.js';
@@ -108,52 +109,14 @@ export class KvStore {
   }
 
   /**
-   * Applies WAL entries newer than the tables to memtables, rotating as they fill. Flushes of
-   * the full ones start on the loop turn after open() resolves, not in the middle of it (a
-   * flush sorts its memtable before its first await).
-   *
-   * Entries are read as runs of encoded records and stored without a copy: a memtable keeps
-   * views of the log's mapped segments (which are never rewritten, and stay mapped while
-   * referenced, even once flushed and deleted), so a 1 GB log costs no second GB of heap.
-   * Seqs grow with WAL indices, so the entries already in tables are a prefix of the log.
+   * Applies WAL entries newer than the tables to memtables (replay.ts). Flushes of the full
+   * ones start on the loop turn after open() resolves, not in the middle of it (a flush
+   * sorts its memtable before its first await).
    */
   private replay(flushedSeq: number): void {
-    const wal = this.wal;
-    const start = walIndexAfterSeq(wal, flushedSeq);
-    this.recovery.skipped = start - wal.firstIndex;
-    let remaining = wal.lastIndex + 1 - start;
-    let sized = false;
-    for (const run of wal.encodedRuns(start)) {
-      let i = 0;
-      while (i < run.count) {
-        if (!sized) {
-          this.active.reserve(recordsToFill(this.active.thresholdBytes, run, remaining));
-          sized = true;
-        }
-        let next: number;
-        try {
-          next = this.active.putEncoded(run.bytes, run.spans, i, run.count, {
-            adopt: run.stable,
-            limits: this.opts.limits,
-          });
-        } catch (err) {
-          if (!isKvError(err)) throw err;
-          throw new KvError(
-            err.code,
-            `replaying the WAL run of entries ${run.firstIndex}-${run.firstIndex + run.count - 1} (its record i is entry ${run.firstIndex} + i): ${err.message}`,
-            { cause: err },
-          );
-        }
-        this.recovery.replayed += next - i;
-        remaining -= next - i;
-        i = next;
-        if (this.active.maxSeq > this.lastSeq) this.lastSeq = this.active.maxSeq;
-        if (this.active.isFull) {
-          this.rotate(false);
-          sized = false;
-        }
-      }
-    }
+    const { replayed, skipped } = replayWal(this.wal, flushedSeq, this.opts.limits, this);
+    this.recovery.replayed = replayed;
+    this.recovery.skipped = skipped;
     if (this.immutables.length > 0) setImmediate(() => this.maintenance.scheduleFlush());
   }
 
@@ -399,18 +362,6 @@ export class KvStore {
     for (const r of recs) this.active.put(r);
     if (this.active.isFull) this.rotate();
   }
-}
-
-/**
- * About how many records of a replay go into one memtable before it is full: those left,
- * or as many of this run's average size as the threshold holds. A guess only sizes the
- * memtable ahead; it changes nothing else.
- */
-function recordsToFill(thresholdBytes: number, run: EncodedRun, remaining: number): number {
-  const spans = run.spans;
-  const dataBytes = (spans[2 * run.count - 1] as number) - (spans[0] as number) - RECORD_HEADER_BYTES * run.count;
-  const perRecord = Math.max(1, dataBytes / run.count) + MEMTABLE_ENTRY_OVERHEAD_BYTES;
-  return Math.min(remaining, Math.ceil(thresholdBytes / perRecord) + 1);
 }
 
 export interface KvStoreStats {

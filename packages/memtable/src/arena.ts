@@ -59,7 +59,7 @@ export class RecordArena {
     const at = this.#reserve(key.length + value.length);
     this.#chunk.set(key, at);
     this.#chunk.set(value, at + key.length);
-    return this.#push(
+    return this.appendAt(
       this.#chunkIndex,
       at,
       key.length,
@@ -90,12 +90,12 @@ export class RecordArena {
     // A short copy by hand beats creating the subarray that set() needs.
     if (n <= 64) for (let i = 0; i < n; i++) chunk[at + i] = bytes[start + i] as number;
     else chunk.set(bytes.subarray(start, start + n), at);
-    return this.#push(this.#chunkIndex, at, keyLength, valueLength, seq, timestamp, flags);
+    return this.appendAt(this.#chunkIndex, at, keyLength, valueLength, seq, timestamp, flags);
   }
 
   /**
    * Makes `bytes` a chunk of the arena without copying it, and returns its number for
-   * `appendAdopted`: the arena reads it and never writes it. The caller guarantees that its
+   * `appendAt`: the arena reads it and never writes it. The caller guarantees that its
    * bytes never change while the arena lives (WAL replay adopts the log's mapped segments).
    * Adopting the chunk adopted last returns the same number.
    */
@@ -109,19 +109,6 @@ export class RecordArena {
     return this.#adoptedIndex;
   }
 
-  /** Records a version whose key and value lie at `at` of adopted chunk `chunk`; returns its id. */
-  appendAdopted(
-    chunk: number,
-    at: number,
-    keyLength: number,
-    valueLength: number,
-    seq: number,
-    timestamp: number,
-    flags: number,
-  ): number {
-    return this.#push(chunk, at, keyLength, valueLength, seq, timestamp, flags);
-  }
-
   /** Room for `bytes` in the current chunk (a new one when they do not fit): where they go. */
   #reserve(bytes: number): number {
     if (this.#used + bytes > this.#chunk.length) this.#newChunk(bytes);
@@ -130,7 +117,11 @@ export class RecordArena {
     return at;
   }
 
-  #push(
+  /**
+   * Records a version whose key and value lie one after the other at `at` of chunk `chunk`
+   * (an adopted one, or bytes the arena has just copied in); returns its id.
+   */
+  appendAt(
     chunk: number,
     at: number,
     keyLength: number,

@@ -182,7 +182,7 @@ export class Memtable {
           const flags = B_FLAGS[j] as number;
           const id =
             chunk >= 0
-              ? arena.appendAdopted(chunk, key, keyLength, valueLength, seq, timestamp, flags)
+              ? arena.appendAt(chunk, key, keyLength, valueLength, seq, timestamp, flags)
               : arena.appendCopy(bytes, key, keyLength, valueLength, seq, timestamp, flags);
           index.set(slot, id, hash);
           if (this.isFull) return first + j + 1;

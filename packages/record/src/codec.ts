@@ -212,23 +212,14 @@ export function decodeRecord(
   const keyStart = h.keyStart;
   const keyEnd = keyStart + h.keyLength;
   const valueEnd = keyEnd + h.valueLength;
-  const record =
-    options?.copy !== false
-      ? KvRecord.trusted(
-          copyBytes(bytes, keyStart, keyEnd),
-          copyBytes(bytes, keyEnd, valueEnd),
-          h.tombstone,
-          h.timestamp,
-          h.seq,
-          h.type,
-        )
-      : KvRecord.trusted(
-          new Uint8Array(bytes.buffer, bytes.byteOffset + keyStart, h.keyLength),
-          new Uint8Array(bytes.buffer, bytes.byteOffset + keyEnd, h.valueLength),
-          h.tombstone,
-          h.timestamp,
-          h.seq,
-          h.type,
-        );
+  const copy = options?.copy !== false;
+  const record = KvRecord.trusted(
+    copy ? copyBytes(bytes, keyStart, keyEnd) : new Uint8Array(bytes.buffer, bytes.byteOffset + keyStart, h.keyLength),
+    copy ? copyBytes(bytes, keyEnd, valueEnd) : new Uint8Array(bytes.buffer, bytes.byteOffset + keyEnd, h.valueLength),
+    h.tombstone,
+    h.timestamp,
+    h.seq,
+    h.type,
+  );
   return { record, size: h.size };
 }

@@ -33,6 +33,11 @@ export interface WalFs {
   unlink(path: string): Promise<void>;
   /** A shared read-write mapping of the first `size` bytes; the file must be at least that long. */
   map(fd: number, size: number): Buffer;
+  /**
+   * Optional: takes the pages of a mapping `map` made out of the process's resident set. Its
+   * bytes stay what they were: a later read maps them in again from the file.
+   */
+  dropPages?(mapping: Buffer): void;
 }
 
 const pWrite = (fd: number, b: Uint8Array, o: number, l: number, p: number) =>
@@ -76,4 +81,6 @@ export const realFs: WalFs = Object.freeze({
   rename: (from: string, to: string) => fs.promises.rename(from, to),
   unlink: (path: string) => fs.promises.unlink(path),
   map: (fd: number, size: number) => mmap.map(size, (mmap.PROT_READ | mmap.PROT_WRITE) as 3, mmap.MAP_SHARED, fd, 0),
+  // A shared mapping's dirty pages stay in the page cache: MADV_DONTNEED loses no byte.
+  dropPages: (mapping: Buffer) => mmap.advise(mapping, 0, mapping.length, mmap.MADV_DONTNEED),
 });

@@ -55,6 +55,16 @@ export abstract class LogCore {
     this.guardOpen();
     return this.segments.length;
   }
+  /**
+   * Index of the newest entry of the live segment at position `i` (0 = oldest live), or its
+   * first index - 1 while it is empty. With `segmentCount`, it tells which entries
+   * `truncateFront` can drop without reading any. RangeError outside [0, segmentCount).
+   */
+  segmentLastIndex(i: number): number {
+    this.guardOpen();
+    this.checkPosition('segmentLastIndex', i, this.segments.length - 1);
+    return (this.segments[i] as Segment).lastIndex;
+  }
   /** Index of the oldest live entry (lastIndex + 1 when the log is empty). */
   get firstIndex(): number {
     this.guardOpen();
@@ -292,6 +302,7 @@ export abstract class LogCore {
     }
     this.segments = this.segments.slice(n);
     this.notifyTails();
+    this.dropPages(gone);
     await Promise.all(gone.map((s) => this.opts.fs.close(s.fd).catch(() => {})));
     return n;
   }
@@ -313,6 +324,24 @@ export abstract class LogCore {
     this.segments = [...kept, next];
     this.commit.lowerTo(from - 1);
     this.notifyTails();
+    this.dropPages(doomed);
     await Promise.all(doomed.map((s) => this.opts.fs.close(s.fd).catch(() => {})));
+  }
+
+  /**
+   * A deleted segment stays mapped until nothing references its mapping (a replayed memtable
+   * may keep views of it), and each read had mapped in a page-cache folio (up to 1 MiB here):
+   * give those pages back now. The views still read the same bytes.
+   */
+  private dropPages(segments: readonly Segment[]): void {
+    const drop = this.opts.fs.dropPages;
+    if (drop === undefined) return;
+    for (const s of segments) {
+      try {
+        drop(s.map);
+      } catch {
+        // Only memory: the segment is already gone from the log.
+      }
+    }
   }
 }

@@ -118,6 +118,19 @@ describe('appending and reading', () => {
     expect(byCount.segmentCount).toBe(3);
   });
 
+  it('segmentLastIndex gives each live segment its last index, following truncateFront', async () => {
+    const wal = await openWal(tempDir(), { maxRecordsPerSegment: 2 });
+    expect(wal.segmentLastIndex(0)).toBe(0); // empty: firstIndex - 1
+    for (let i = 1; i <= 5; i++) await wal.append(rec(i));
+    expect([0, 1, 2].map((i) => wal.segmentLastIndex(i))).toEqual([2, 4, 5]);
+    await wal.truncateFront(3);
+    expect(wal.segmentCount).toBe(2);
+    expect([0, 1].map((i) => wal.segmentLastIndex(i))).toEqual([4, 5]);
+    expect(() => wal.segmentLastIndex(2)).toThrow(RangeError);
+    expect(() => wal.segmentLastIndex(-1)).toThrow(RangeError);
+    expect(() => wal.segmentLastIndex(0.5)).toThrow(RangeError);
+  });
+
   it('an oversized record is KV_TOO_LARGE and writes nothing', async () => {
     const wal = await openWal(tempDir(), { limits: { maxKeyBytes: 8, maxValueBytes: 8 } });
     await expectKvError(wal.append(rec(1, 'far too long')), 'KV_TOO_LARGE');
@@ -178,6 +191,45 @@ describe('dropping entries', () => {
     expect(wal.get(5).keyString()).toBe('Key05');
     expect(segmentFiles(dir).length).toBe(1);
   });
+
+  it.runIf(process.platform === 'linux')(
+    'deleted segments give their mapped pages back; views of them still read the same bytes',
+    async () => {
+      /** Resident KB of the deleted segments mapped from `dir`. */
+      const deletedResident = (dir: string) => {
+        let kb = 0;
+        let deleted = false;
+        for (const line of fs.readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
+          const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
+          if (head !== null)
+            deleted = (head[1] as string).startsWith(dir) && (head[1] as string).endsWith(' (deleted)');
+          else if (deleted) kb += Number(/^Rss:\s+(\d+) kB/.exec(line)?.[1] ?? 0);
+        }
+        return kb;
+      };
+      const fillReadAndDrop = async (walFs: typeof realFs) => {
+        const dir = tempDir();
+        const wal = await openWal(dir, { maxSegmentBytes: 1 << 20, fs: walFs });
+        const value = 'v'.repeat(1000);
+        for (let i = 0; i < 1500; i++) await wal.bufferedAppend(KvRecord.fromStrings(`k${i}`, value));
+        await wal.flushBuffer();
+        expect(wal.segmentCount).toBe(2);
+        const views = [...wal.encodedRuns()].filter((r) => r.stable).map((r) => r.bytes);
+        const copies = views.map((v) => v.slice()); // reads every page of the mapping
+        await wal.truncateFront(wal.lastIndex);
+        expect(wal.segmentCount).toBe(1);
+        const kb = deletedResident(dir);
+        views.forEach((v, i) => {
+          expect(Buffer.compare(v, copies[i] as Uint8Array)).toBe(0);
+        });
+        return kb;
+      };
+      expect(await fillReadAndDrop(realFs)).toBe(0);
+      // The same without dropPages: the deleted segment's pages stay mapped.
+      const { dropPages: _, ...keepPages } = realFs;
+      expect(await fillReadAndDrop(keepPages)).toBeGreaterThan(500);
+    },
+  );
 
   it('truncate(index) drops later entries durably; the next append reuses index + 1', async () => {
     const dir = tempDir();

@@ -43,13 +43,16 @@ const mappings = new WeakMap<ArrayBufferLike, Buffer>();
  * views a mapping made by the real seam (a no-op otherwise). The bytes stay readable: a later
  * read faults the page in again from the page cache. For data read once (compaction inputs)
  * or no longer read (closed tables), so the process's RSS does not grow with the tables it
- * has read.
+ * has read. With `keepPageOfStart`, the page holding `start` is kept (the bytes before
+ * `start` are in use).
  */
-export function releasePages(bytes: Uint8Array, start: number, end: number): void {
+export function releasePages(bytes: Uint8Array, start: number, end: number, keepPageOfStart = false): void {
   const mapped = mappings.get(bytes.buffer);
   if (mapped === undefined) return;
   const page = mmap.PAGESIZE;
-  const from = Math.floor((bytes.byteOffset - mapped.byteOffset + start) / page) * page;
+  // The page that holds `start` goes too, unless bytes before `start` on it are still wanted.
+  const round = keepPageOfStart ? Math.ceil : Math.floor;
+  const from = round((bytes.byteOffset - mapped.byteOffset + start) / page) * page;
   const to = Math.min(mapped.length, bytes.byteOffset - mapped.byteOffset + end);
   if (to <= from) return;
   mmap.advise(mapped, from, to - from, mmap.MADV_DONTNEED);

@@ -131,6 +131,10 @@ export class Table {
       minSeq: footer.minSeq,
       maxSeq: footer.maxSeq,
     };
+    // The index was copied as it was parsed and the footer read: neither is read through the
+    // mapping again, so their pages leave the resident set (the filter's stay: lookups read
+    // them). They were ~half of every open table's resident pages.
+    releasePages(bytes, footer.indexOffset, bytes.length, true);
     const cached = cache?.attach(index.count);
     const state = { bytes, filter, index, cache: cached === undefined ? undefined : cache, cached };
     return new Table(info, state);

@@ -174,6 +174,14 @@ export function renderNotes(results: readonly RunResult[]): string[] {
     if (r.error !== undefined) notes.push(pc.red(`error in ${r.workload} × ${r.target}: ${r.error.split('\n')[0]}`));
   }
   for (const [why, workloads] of skipped) notes.push(pc.yellow(`${why} (skipped ${workloads.join(', ')})`));
+  const splits = results.filter((r) => r.workload === 'rss' && r.details.sampledPeakAnonMB !== undefined);
+  if (splits.length > 0) {
+    const each = splits.map(
+      (r) =>
+        `${r.target} ${compact(Number(r.details.sampledPeakAnonMB))}/${compact(Number(r.details.sampledPeakFileMB))}`,
+    );
+    notes.push(`peak RSS sampled every 50 ms, anonymous/file-backed MB: ${each.join(', ')}`);
+  }
   const rss = results.find((r) => r.workload === 'rss' && r.target === 'kv');
   if (rss !== undefined) {
     const budgets = Object.entries(rss.details).filter(([k]) => k.startsWith('budget.'));

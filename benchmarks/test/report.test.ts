@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { buildRows } from '../src/report.js';
+import { buildRows, renderNotes } from '../src/report.js';
 import type { RunResult } from '../src/run-spec.js';
 import { parseStraceSummary } from '../src/sync-check.js';
 
@@ -38,6 +38,18 @@ describe('result rows', () => {
   test('a bar that needs a missing figure is neither met nor missed', () => {
     const [row] = buildRows([run('durable-put-1', 'kv', 'durable-put-1', 1000)]);
     expect(row?.bar?.pass).toBeNull();
+  });
+});
+
+describe('notes', () => {
+  test('the sampled peak split of every store that has one, and kv budgets', () => {
+    const kv = run('rss', 'kv', 'rss', 300);
+    kv.details = { sampledPeakAnonMB: 200, sampledPeakFileMB: 90, 'budget.memtablesMB': 25 };
+    const lmdb = run('rss', 'lmdb', 'rss', 5000);
+    lmdb.details = { sampledPeakAnonMB: 60, sampledPeakFileMB: 4900 };
+    const notes = renderNotes([kv, lmdb, run('rss', 'better-sqlite3', 'rss', 100)]);
+    expect(notes).toContain('peak RSS sampled every 50 ms, anonymous/file-backed MB: kv 200/90.0, lmdb 60.0/4900');
+    expect(notes).toContain('kv budgets: memtables 25.0 MB');
   });
 });
 

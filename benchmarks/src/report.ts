@@ -180,7 +180,7 @@ export function renderNotes(results: readonly RunResult[]): string[] {
       (r) =>
         `${r.target} ${compact(Number(r.details.sampledPeakAnonMB))}/${compact(Number(r.details.sampledPeakFileMB))}`,
     );
-    notes.push(`peak RSS sampled every 50 ms, anonymous/file-backed MB: ${each.join(', ')}`);
+    notes.push(`peak RSS as sampled, anonymous/file-backed MB: ${each.join(', ')}`);
   }
   const rss = results.find((r) => r.workload === 'rss' && r.target === 'kv');
   if (rss !== undefined) {

@@ -48,7 +48,7 @@ describe('notes', () => {
     const lmdb = run('rss', 'lmdb', 'rss', 5000);
     lmdb.details = { sampledPeakAnonMB: 60, sampledPeakFileMB: 4900 };
     const notes = renderNotes([kv, lmdb, run('rss', 'better-sqlite3', 'rss', 100)]);
-    expect(notes).toContain('peak RSS sampled every 50 ms, anonymous/file-backed MB: kv 200/90.0, lmdb 60.0/4900');
+    expect(notes).toContain('peak RSS as sampled, anonymous/file-backed MB: kv 200/90.0, lmdb 60.0/4900');
     expect(notes).toContain('kv budgets: memtables 25.0 MB');
   });
 });

@@ -6,6 +6,11 @@ import { ALL_STORES, type Workload } from './types.js';
 
 const MB = 1e6;
 
+/** The /proc/self/status fields residentSplit reads, compiled once: it runs after every batch. */
+const STATUS_FIELDS = Object.fromEntries(
+  ['VmRSS', 'RssAnon', 'RssFile', 'RssShmem'].map((name) => [name, new RegExp(`^${name}:\\s+(\\d+) kB`, 'm')]),
+) as Record<'VmRSS' | 'RssAnon' | 'RssFile' | 'RssShmem', RegExp>;
+
 /** What /proc/self/status says of the resident set, in kB (Linux); null elsewhere. */
 function residentSplit(): { rss: number; anon: number; file: number } | null {
   let text: string;
@@ -14,7 +19,7 @@ function residentSplit(): { rss: number; anon: number; file: number } | null {
   } catch {
     return null;
   }
-  const kb = (name: string) => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? Number.NaN);
+  const kb = (name: keyof typeof STATUS_FIELDS) => Number(STATUS_FIELDS[name].exec(text)?.[1] ?? Number.NaN);
   const split = { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') + kb('RssShmem') };
   return Number.isNaN(split.rss + split.anon + split.file) ? null : split;
 }

@@ -384,8 +384,7 @@ export class Maintenance {
  * The index after the front segments of `wal` that hold only seqs <= `flushedSeq`: what
  * `truncateFront` may drop, which is whole segments, never the last. It reads one entry per
  * segment (seqs grow with indices), not a binary search over every entry: each read of the
- * mapping faults in up to 64 KiB around it, which stayed resident, ~2 MB of WAL pages for
- * every flush.
+ * mapping maps in the page-cache folio around it (64 KiB-1 MiB), which stayed resident.
  */
 function flushedSegmentsEnd(wal: Wal, flushedSeq: number): number {
   let end = wal.firstIndex;

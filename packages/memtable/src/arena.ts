@@ -165,10 +165,9 @@ export class RecordArena {
   /** A copy of version `id`'s value (slab-backed, see copyBytes), or null for a tombstone. */
   valueCopy(id: number): Uint8Array | null {
     const w = id * 8 + 4;
-    const word = this.#u32[w] as number;
-    if (((word >>> 24) & TOMBSTONE) !== 0) return null;
+    if ((((this.#u32[w] as number) >>> 24) & TOMBSTONE) !== 0) return null;
     const at = (this.#u32[w + 1] as number) + (this.#u32[w + 2] as number);
-    return copyBytes(this.#chunks[word & 0xffffff] as Uint8Array, at, at + (this.#u32[w + 3] as number));
+    return copyBytes(this.#chunkAt(w), at, at + (this.#u32[w + 3] as number));
   }
 
   /** The key of version `id`, a view of the arena's bytes. */

@@ -334,11 +334,10 @@ export abstract class LogCore {
    * give those pages back now. The views still read the same bytes.
    */
   private dropPages(segments: readonly Segment[]): void {
-    const drop = this.opts.fs.dropPages;
-    if (drop === undefined) return;
+    const fs = this.opts.fs;
     for (const s of segments) {
       try {
-        drop(s.map);
+        fs.dropPages?.(s.map); // called on the seam: a class-based one keeps its `this`
       } catch {
         // Only memory: the segment is already gone from the log.
       }

@@ -1,6 +1,6 @@
 import { compareBytes, type KvRecord } from '@kv/record';
 import { hashKey } from '@kv/sstable';
-import type { Run, TableHandle, Version } from './version.js';
+import { keyPrefix, type SearchRun, type TableHandle, type Version } from './version.js';
 
 /**
  * The newest entry for `k` in the tables of `version`, newest run first: its record
@@ -17,29 +17,33 @@ export function searchTables(
   records: boolean,
 ): KvRecord | Uint8Array | null | undefined {
   let hash: ReturnType<typeof hashKey> | undefined;
-  for (const level of version.levels) {
-    for (const run of level) {
-      const h = tableFor(run, k);
-      if (h === undefined) continue;
-      hash ??= hashKey(k);
-      const found = records ? h.table.get(k, hash) : h.table.getValue(k, hash);
-      if (found !== undefined) return found;
-    }
+  const kp = keyPrefix(k);
+  for (const run of version.searchRuns) {
+    const h = tableFor(run, k, kp);
+    if (h === undefined) continue;
+    hash ??= hashKey(k);
+    const found = records ? h.table.get(k, hash) : h.table.getValue(k, hash);
+    if (found !== undefined) return found;
   }
   return undefined;
 }
 
-/** The table of `run` whose [minKey, maxKey] holds `k`, if any. */
-function tableFor(run: Run, k: Uint8Array): TableHandle | undefined {
+/** The table of `run` whose [minKey, maxKey] holds `k` (whose keyPrefix is `kp`), if any. */
+function tableFor(run: SearchRun, k: Uint8Array, kp: number): TableHandle | undefined {
+  const tables = run.tables;
+  const maxPrefix = run.maxPrefix;
   let lo = 0;
-  let hi = run.length;
+  let hi = tables.length;
   while (lo < hi) {
     // First table whose maxKey >= k.
     const mid = (lo + hi) >>> 1;
-    if (compareBytes((run[mid] as TableHandle).table.info.maxKey, k) < 0) lo = mid + 1;
+    const p = maxPrefix[mid] as number;
+    if (p < kp || (p === kp && compareBytes((tables[mid] as TableHandle).table.info.maxKey, k) < 0)) lo = mid + 1;
     else hi = mid;
   }
-  const h = run[lo];
-  if (h === undefined || compareBytes(k, h.table.info.minKey) < 0) return undefined;
+  const h = tables[lo];
+  if (h === undefined) return undefined;
+  const p = run.minPrefix[lo] as number;
+  if (p > kp || (p === kp && compareBytes(k, h.table.info.minKey) < 0)) return undefined;
   return h;
 }

@@ -22,7 +22,16 @@ export type Run = readonly TableHandle[];
  * a new one, and readers keep the one they started with.
  */
 export class Version {
-  constructor(readonly levels: readonly (readonly Run[])[]) {}
+  /**
+   * Every run in search order (level by level, newest first), with the first four bytes of
+   * each table's minKey and maxKey as big-endian numbers (zero-padded): what a get compares
+   * first, settling most probes without reading a key. Same order as `levels`.
+   */
+  readonly searchRuns: readonly SearchRun[];
+
+  constructor(readonly levels: readonly (readonly Run[])[]) {
+    this.searchRuns = levels.flatMap((level) => level.map(searchRun));
+  }
 
   /** Every table: level by level, newest run first, each run in key order. */
   *tables(): IterableIterator<TableHandle> {
@@ -52,4 +61,35 @@ export class Version {
     for (const level of this.levels) for (const run of level) n += run.length;
     return n;
   }
+}
+
+/** A run as `searchTables` reads it: its tables and their key ranges' 4-byte prefixes. */
+export interface SearchRun {
+  readonly tables: Run;
+  readonly minPrefix: Uint32Array;
+  readonly maxPrefix: Uint32Array;
+}
+
+function searchRun(run: Run): SearchRun {
+  const minPrefix = new Uint32Array(run.length);
+  const maxPrefix = new Uint32Array(run.length);
+  run.forEach((h, i) => {
+    minPrefix[i] = keyPrefix(h.table.info.minKey);
+    maxPrefix[i] = keyPrefix(h.table.info.maxKey);
+  });
+  return { tables: run, minPrefix, maxPrefix };
+}
+
+/**
+ * The first four bytes of `key` as a big-endian u32, zero-padded. Order-preserving: when two
+ * keys' prefixes differ, the keys compare the same way; equal prefixes settle nothing.
+ */
+export function keyPrefix(key: Uint8Array): number {
+  const n = key.length;
+  return (
+    (n > 0 ? (key[0] as number) : 0) * 0x1000000 +
+    (((n > 1 ? (key[1] as number) : 0) << 16) |
+      ((n > 2 ? (key[2] as number) : 0) << 8) |
+      (n > 3 ? (key[3] as number) : 0))
+  );
 }

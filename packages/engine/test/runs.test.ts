@@ -4,7 +4,7 @@ import type { BatchOperation, KvStore, KvStoreOptions } from '@kv/engine';
 import { xxh32 } from '@kv/record';
 import { nodeTableFs, Table, type TableFs } from '@kv/sstable';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeOpenStores, entries, expectKvError, openStore, tempDir, text } from './helpers.js';
+import { closeOpenStores, entries, expectKvError, openStore, prng, tempDir, text } from './helpers.js';
 
 afterEach(closeOpenStores);
 
@@ -124,6 +124,51 @@ describe('compaction output split into a run of several tables', () => {
       }
     });
   }
+
+  it('gets binary keys of 1-6 bytes, most tying on their first four, across runs of many tables', async () => {
+    // Lookups compare the first four key bytes of each table's range first: keys shorter than
+    // four bytes (zero-padded) and ties on four bytes must still find the right table.
+    const rand = prng(20261122);
+    const alphabet = [0, 1, 2, 255];
+    const randomKey = () =>
+      Uint8Array.from({ length: 1 + Math.floor(rand() * 6) }, () => alphabet[Math.floor(rand() * 4)] as number);
+    const hex = (k: Uint8Array) => Buffer.from(k).toString('hex');
+    const db = await openStore(tempDir(), { ...SPLIT, tableBytes: 4096, autoCompact: false });
+    const model = new Map<string, string>();
+    const write = async (n: number, round: number) => {
+      for (let i = 0; i < n; i++) {
+        const k = randomKey();
+        const value = `r${round}-${i}-${'v'.repeat(60)}`;
+        await db.put(k, value);
+        model.set(hex(k), value);
+      }
+      await db.flush();
+    };
+    await write(3000, 0);
+    await db.compact(); // one run of many tables
+    await write(300, 1); // newer runs on top of it
+    await write(300, 2);
+    const runs = db.stats().levels.reduce((n, l) => n + l.runs, 0);
+    expect(runs).toBeGreaterThanOrEqual(3);
+    expect(db.stats().tables).toBeGreaterThanOrEqual(runs + 4);
+    for (const [k, v] of model) expect(text(db.get(Buffer.from(k, 'hex')))).toBe(v);
+    // Absent keys: between tables, before the first and after the last.
+    let absent = 0;
+    for (let i = 0; i < 2000; i++) {
+      const k = Uint8Array.from({ length: 1 + Math.floor(rand() * 7) }, () => Math.floor(rand() * 256));
+      if (model.has(hex(k))) continue;
+      expect(db.get(k)).toBeUndefined();
+      absent++;
+    }
+    expect(absent).toBeGreaterThan(1900);
+    for (const k of [
+      Uint8Array.of(0),
+      Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0),
+      Uint8Array.of(255, 255, 255, 255, 255, 255, 255),
+    ]) {
+      expect(text(db.get(k))).toBe(model.get(hex(k)));
+    }
+  });
 
   it("sizes each output table's filter for its share of the input, not for the whole input", async () => {
     const dir = tempDir();

@@ -1,6 +1,6 @@
 import { xxh32, xxh32Range } from './checksum.js';
 import { KvError } from './errors.js';
-import { KvRecord, RecordType } from './record.js';
+import { isRecordType, KvRecord, RecordType } from './record.js';
 import { copyBytes } from './slab.js';
 
 /*
@@ -149,7 +149,7 @@ export function readRecordHeader(
   const version = bytes[offset + 4] as number;
   if (version !== RECORD_FORMAT_VERSION) throw corrupt(offset, `unknown format version ${version}`);
   const type = bytes[offset + 5] as number;
-  if (!(type in RecordType)) throw corrupt(offset, `unknown record type ${type}`);
+  if (!isRecordType(type)) throw corrupt(offset, `unknown record type ${type}`);
   const flags = bytes[offset + 6] as number;
   if ((flags & ~KNOWN_FLAGS) !== 0 || bytes[offset + 7] !== 0) {
     throw corrupt(offset, `unknown flag bits 0x${flags.toString(16)}`);

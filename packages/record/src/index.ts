@@ -18,6 +18,6 @@ export {
   recordChecksumOk,
 } from './codec.js';
 export { ioError, isKvError, KvError, type KvErrorCode } from './errors.js';
-export { KvRecord, type KvRecordInit, RecordType } from './record.js';
+export { isRecordType, KvRecord, type KvRecordInit, RecordType } from './record.js';
 export { aboveLower, belowUpper, inRange, type KeyRange } from './range.js';
 export { copyBytes, utf8Bytes } from './slab.js';

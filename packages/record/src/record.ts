@@ -7,6 +7,20 @@ export enum RecordType {
   CountMinSketch = 2,
 }
 
+/** How many RecordTypes there are: their values are 0, 1, ... (checked below). */
+const RECORD_TYPES = Object.values(RecordType).filter((v) => typeof v === 'number').length;
+for (let t = 0; t < RECORD_TYPES; t++) {
+  if (!(t in RecordType)) throw new Error(`RecordType values must be 0..${RECORD_TYPES - 1}`);
+}
+
+/**
+ * True when `t` is a RecordType's value: a range check, for decoders that test every entry
+ * (an `in` test on the enum object is a property lookup).
+ */
+export function isRecordType(t: unknown): t is RecordType {
+  return typeof t === 'number' && t >= 0 && t < RECORD_TYPES && Math.floor(t) === t;
+}
+
 export interface KvRecordInit {
   key: string | Uint8Array;
   value?: string | Uint8Array;
@@ -49,7 +63,7 @@ export class KvRecord {
     if (!Number.isSafeInteger(this.timestamp) || this.timestamp < 0) {
       throw new TypeError(`timestamp must be non-negative integer milliseconds, got ${String(init.timestamp)}`);
     }
-    if (!(this.type in RecordType) || typeof this.type !== 'number') {
+    if (!isRecordType(this.type)) {
       throw new TypeError(`type must be a RecordType, got ${String(init.type)}`);
     }
     if (this.tombstone && this.value.length > 0) {

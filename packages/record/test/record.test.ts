@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareBytes, KvError, KvRecord, RecordType, toBytes } from '@kv/record';
+import { compareBytes, isRecordType, KvError, KvRecord, RecordType, toBytes } from '@kv/record';
 
 describe('KvRecord', () => {
   it('fromStrings makes a plain UTF-8 put', () => {
@@ -24,6 +24,15 @@ describe('KvRecord', () => {
     expect(() => new KvRecord({ key: 'k', seq: 1.5 })).toThrow(TypeError);
     expect(() => new KvRecord({ key: 'k', type: 9 as RecordType })).toThrow(TypeError);
     expect(() => new KvRecord({ key: 'k', value: 'v', tombstone: true })).toThrow(/tombstone carries no value/);
+  });
+
+  it('isRecordType accepts exactly the enum values', () => {
+    for (const t of [RecordType.Plain, RecordType.HyperLogLog, RecordType.CountMinSketch])
+      expect(isRecordType(t)).toBe(true);
+    for (const t of [-1, 3, 1.5, Number.NaN, Infinity, '1', null, undefined, 'Plain'])
+      expect(isRecordType(t)).toBe(false);
+    expect(() => new KvRecord({ key: 'k', type: 1.5 as RecordType })).toThrow(/type must be a RecordType/);
+    expect(new KvRecord({ key: 'k', type: RecordType.CountMinSketch }).type).toBe(RecordType.CountMinSketch);
   });
 
   it('KvError carries a stable code, a name and a cause', () => {

@@ -1,4 +1,4 @@
-import { KvRecord, RecordType, xxh32 } from '@kv/record';
+import { isRecordType, KvRecord, type RecordType, xxh32 } from '@kv/record';
 import { type ByteSlab, compareAt, prefix32, readU32 } from './bytes.js';
 import {
   BLOCK_CHECKSUM_SEED,
@@ -195,7 +195,7 @@ export class BlockView {
     if (keyEnd >= end) throw this.#corrupt(keyEnd, 'entry ends before its meta byte');
     const meta = b[keyEnd] as number;
     const type = meta >>> 1;
-    if (!(type in RecordType)) throw this.#corrupt(keyEnd, `unknown record type ${type}`);
+    if (!isRecordType(type)) throw this.#corrupt(keyEnd, `unknown record type ${type}`);
     const tombstone = (meta & META_TOMBSTONE) !== 0;
     const valueLen = this.#varint(keyEnd + 1, end, MAX_VALUE_BYTES, 'value length');
     if (tombstone && valueLen !== 0) throw this.#corrupt(keyEnd, 'tombstone with a value');

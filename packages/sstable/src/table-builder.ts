@@ -1,4 +1,4 @@
-import { checkRecordLimits, describe, KvError, type KvRecord, RecordType } from '@kv/record';
+import { checkRecordLimits, describe, isRecordType, KvError, type KvRecord } from '@kv/record';
 import { BlockBuilder, entryBytes } from './block-builder.js';
 import { ByteBuffer, compareAt } from './bytes.js';
 import { buildFilter, FilterBuilder, hashKey } from './filter.js';
@@ -208,5 +208,5 @@ function checkRecord(rec: KvRecord, i: number): void {
   if (!Number.isSafeInteger(rec.timestamp) || rec.timestamp < 0) {
     throw new TypeError(`record ${i}: timestamp must be a non-negative safe integer`);
   }
-  if (typeof rec.type !== 'number' || !(rec.type in RecordType)) throw new TypeError(`record ${i}: unknown type`);
+  if (!isRecordType(rec.type)) throw new TypeError(`record ${i}: unknown type`);
 }

@@ -1,6 +1,6 @@
-import { compareBytes, type KvRecord } from '@kv/record';
+import { compareBytes, type KvRecord, prefix32 } from '@kv/record';
 import { hashKey } from '@kv/sstable';
-import { keyPrefix, type SearchRun, type TableHandle, type Version } from './version.js';
+import type { SearchRun, TableHandle, Version } from './version.js';
 
 /**
  * The newest entry for `k` in the tables of `version`, newest run first: its record
@@ -17,7 +17,7 @@ export function searchTables(
   records: boolean,
 ): KvRecord | Uint8Array | null | undefined {
   let hash: ReturnType<typeof hashKey> | undefined;
-  const kp = keyPrefix(k);
+  const kp = prefix32(k, 0, k.length);
   for (const run of version.searchRuns) {
     const h = tableFor(run, k, kp);
     if (h === undefined) continue;
@@ -28,7 +28,7 @@ export function searchTables(
   return undefined;
 }
 
-/** The table of `run` whose [minKey, maxKey] holds `k` (whose keyPrefix is `kp`), if any. */
+/** The table of `run` whose [minKey, maxKey] holds `k` (whose prefix32 is `kp`), if any. */
 function tableFor(run: SearchRun, k: Uint8Array, kp: number): TableHandle | undefined {
   const tables = run.tables;
   const maxPrefix = run.maxPrefix;

@@ -1,3 +1,4 @@
+import { prefix32 } from '@kv/record';
 import type { Table } from '@kv/sstable';
 
 /** A table file in use. `refs` counts the versions and open iterators that hold it. */
@@ -74,22 +75,9 @@ function searchRun(run: Run): SearchRun {
   const minPrefix = new Uint32Array(run.length);
   const maxPrefix = new Uint32Array(run.length);
   run.forEach((h, i) => {
-    minPrefix[i] = keyPrefix(h.table.info.minKey);
-    maxPrefix[i] = keyPrefix(h.table.info.maxKey);
+    const { minKey, maxKey } = h.table.info;
+    minPrefix[i] = prefix32(minKey, 0, minKey.length);
+    maxPrefix[i] = prefix32(maxKey, 0, maxKey.length);
   });
   return { tables: run, minPrefix, maxPrefix };
-}
-
-/**
- * The first four bytes of `key` as a big-endian u32, zero-padded. Order-preserving: when two
- * keys' prefixes differ, the keys compare the same way; equal prefixes settle nothing.
- */
-export function keyPrefix(key: Uint8Array): number {
-  const n = key.length;
-  return (
-    (n > 0 ? (key[0] as number) : 0) * 0x1000000 +
-    (((n > 1 ? (key[1] as number) : 0) << 16) |
-      ((n > 2 ? (key[2] as number) : 0) << 8) |
-      (n > 3 ? (key[3] as number) : 0))
-  );
 }

@@ -28,3 +28,23 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
+
+/**
+ * Bytes [at, at + min(len, 4)) of `b` as a big-endian u32, zero-padded. Order-preserving: when
+ * two keys' prefixes differ, their keys compare the same way; equal prefixes settle nothing.
+ */
+export function prefix32(b: Uint8Array, at: number, len: number): number {
+  if (len <= 0) return 0;
+  if (len >= 4) {
+    return (
+      (((b[at] as number) << 24) |
+        ((b[at + 1] as number) << 16) |
+        ((b[at + 2] as number) << 8) |
+        (b[at + 3] as number)) >>>
+      0
+    );
+  }
+  let v = 0;
+  for (let j = 0; j < 4; j++) v = v * 256 + (j < len ? (b[at + j] as number) : 0);
+  return v;
+}

@@ -1,5 +1,5 @@
-import { isRecordType, KvRecord, type RecordType, xxh32 } from '@kv/record';
-import { type ByteSlab, compareAt, prefix32, readU32 } from './bytes.js';
+import { isRecordType, KvRecord, prefix32, type RecordType, xxh32 } from '@kv/record';
+import { type ByteSlab, compareAt, readU32 } from './bytes.js';
 import {
   BLOCK_CHECKSUM_SEED,
   BLOCK_SLOT_BYTES,

@@ -61,26 +61,6 @@ export function compareAt(buf: Uint8Array, pos: number, len: number, key: Uint8A
   return len - key.length;
 }
 
-/**
- * Bytes [at, at + min(len, 4)) of `b` as a big-endian u32, zero-padded. Order-preserving: when
- * two keys' prefixes differ, their keys compare the same way; equal prefixes settle nothing.
- */
-export function prefix32(b: Uint8Array, at: number, len: number): number {
-  if (len <= 0) return 0;
-  if (len >= 4) {
-    return (
-      (((b[at] as number) << 24) |
-        ((b[at + 1] as number) << 16) |
-        ((b[at + 2] as number) << 8) |
-        (b[at + 3] as number)) >>>
-      0
-    );
-  }
-  let v = 0;
-  for (let j = 0; j < 4; j++) v = v * 256 + (j < len ? (b[at + j] as number) : 0);
-  return v;
-}
-
 /** An append-only byte buffer that grows by doubling; `view()` is valid until the next append. */
 export class ByteBuffer {
   bytes: Uint8Array;

@@ -1,5 +1,5 @@
-import { xxh32 } from '@kv/record';
-import { ByteBuffer, compareAt, prefix32, readU32, readU64, writeU32, writeU64 } from './bytes.js';
+import { prefix32, xxh32 } from '@kv/record';
+import { ByteBuffer, compareAt, readU32, readU64, writeU32, writeU64 } from './bytes.js';
 import {
   BLOCK_SLOT_BYTES,
   BLOCK_TRAILER_BYTES,

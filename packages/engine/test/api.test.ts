@@ -6,6 +6,7 @@ import { nodeTableFs, type TableFs } from '@kv/sstable';
 import { Wal } from '@kv/wal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeOpenStores, entries, expectKvError, openStore, prng, tempDir, text, TINY } from './helpers.js';
+import { residentKB } from '../../../test/resident.js';
 
 afterEach(closeOpenStores);
 
@@ -449,13 +450,7 @@ describe('WAL low-water mark', () => {
       // Appends write through the page cache, so only reads map the log's pages: a binary
       // search over every entry at each flush left MBs of them resident; deleted segments
       // kept theirs until their mapping was collected.
-      let kb = 0;
-      let inLog = false;
-      for (const line of fs.readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
-        const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
-        if (head !== null) inLog = (head[1] as string).startsWith(path.join(dir, 'wal'));
-        else if (inLog) kb += Number(/^Rss:\s+(\d+) kB/.exec(line)?.[1] ?? 0);
-      }
+      const kb = residentKB((p) => p.startsWith(path.join(dir, 'wal')));
       expect(kb).toBeLessThan(1536); // a read maps a whole page-cache folio, up to 1 MiB here
       expect(db.get('k0-0')).toEqual(value);
       expect(db.get('k79-999')).toEqual(value);

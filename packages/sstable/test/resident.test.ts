@@ -4,6 +4,7 @@ import { KvRecord } from '@kv/record';
 import { Table, writeTable } from '@kv/sstable';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from './helpers.js';
+import { residentKB } from '../../../test/resident.js';
 
 /** File-backed pages mapped into this process (Linux /proc), in MB. */
 function rssFileMB(): number {
@@ -12,20 +13,8 @@ function rssFileMB(): number {
   return Number(m[1]) / 1024;
 }
 
-/** Pages of the mappings of `file` resident in this process (Linux /proc/self/smaps), in MB. */
-function mappedMB(file: string): number {
-  let kb = 0;
-  let inFile = false;
-  for (const line of readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
-    const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
-    if (head !== null) inFile = head[1] === file;
-    else if (inFile) {
-      const rss = /^Rss:\s+(\d+) kB/.exec(line);
-      if (rss !== null) kb += Number(rss[1]);
-    }
-  }
-  return kb / 1024;
-}
+/** Pages of the mappings of `file` resident in this process, in MB. */
+const mappedMB = (file: string) => residentKB((p) => p === file) / 1024;
 
 const ENTRIES = 40_000;
 const VALUE_BYTES = 1000; // ~40 MB of table

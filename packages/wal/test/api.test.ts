@@ -5,6 +5,7 @@ import type { EncodedRun } from '@kv/wal';
 import { DEFAULT_WAL_OPTIONS, realFs, Wal } from '@kv/wal';
 import { afterEach, describe, expect, it } from 'vitest';
 import { expectKvError, keys, rec, SMALL, segmentFiles, tempDir } from './helpers.js';
+import { residentKB } from '../../../test/resident.js';
 
 const open: Wal[] = [];
 async function openWal(dir: string, options: Parameters<typeof Wal.open>[1] = {}): Promise<Wal> {
@@ -196,17 +197,7 @@ describe('dropping entries', () => {
     'deleted segments give their mapped pages back; views of them still read the same bytes',
     async () => {
       /** Resident KB of the deleted segments mapped from `dir`. */
-      const deletedResident = (dir: string) => {
-        let kb = 0;
-        let deleted = false;
-        for (const line of fs.readFileSync('/proc/self/smaps', 'utf8').split('\n')) {
-          const head = /^[0-9a-f]+-[0-9a-f]+ \S+ \S+ \S+ \S+\s*(.*)$/.exec(line);
-          if (head !== null)
-            deleted = (head[1] as string).startsWith(dir) && (head[1] as string).endsWith(' (deleted)');
-          else if (deleted) kb += Number(/^Rss:\s+(\d+) kB/.exec(line)?.[1] ?? 0);
-        }
-        return kb;
-      };
+      const deletedResident = (dir: string) => residentKB((p) => p.startsWith(dir) && p.endsWith(' (deleted)'));
       const fillReadAndDrop = async (walFs: typeof realFs) => {
         const dir = tempDir();
         const wal = await openWal(dir, { maxSegmentBytes: 1 << 20, fs: walFs });

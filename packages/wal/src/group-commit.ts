@@ -9,12 +9,13 @@ interface Waiter {
  * time, and every writer that arrived while it ran shares the next one. `syncNow` performs
  * one sync (off the event loop) and returns the highest index it made durable.
  *
- * When a sync starts: after one macrotask turn, so writers woken by the previous sync join
- * this one (with cheap writers, one cohort of all of them per sync is the most a disk-bound
- * log can do); but if writing has kept the event loop busy for longer than a sync takes, at
- * once, so the disk works while the rest of the writers do (CPU-bound writers, such as a
- * store's, overlap their work with the sync instead of alternating with it); and after a
- * sync, at once when writers are already waiting.
+ * When a sync starts: after one macrotask turn, also right after the previous sync, so the
+ * writers it woke resubmit and join the writers already waiting. Starting at once instead
+ * splits N concurrent writers into two cohorts that take turns, ~N/2 per sync, each writer
+ * waiting for two syncs (measured with 64 writers: 32.0 appends per sync against 63.9). But if
+ * writing has kept the event loop busy for longer than a sync takes, the turn ends at once,
+ * so the disk works while the rest of the writers do (CPU-bound writers overlap their work
+ * with the sync instead of alternating with it).
  */
 export class GroupCommit {
   private durable: number;
@@ -67,12 +68,10 @@ export class GroupCommit {
 
   private async loop(): Promise<void> {
     try {
-      let first = true;
       while (this.failure === null && this.waiters.length > 0) {
         // Writers woken by the previous sync resubmit in microtasks; one macrotask turn lets
         // them join this sync instead of forming a second cohort that waits for the next one.
-        if (first) await this.turn();
-        first = false;
+        await this.turn();
         try {
           const start = performance.now();
           const durable = await this.syncNow();

@@ -171,6 +171,35 @@ describe('appending and reading', () => {
     expect(wal.stats().durableIndex).toBe(64);
   });
 
+  it('writers woken by a sync join the writers already waiting: one cohort per sync, not two taking turns', async () => {
+    // Each sync takes 3 ms, far longer than a writer takes to resubmit. Half the writers
+    // start while the first sync runs, so they wait for the next one. If that next sync
+    // started at once, it would take only them, the first half would wait for the one
+    // after, and the two halves would take turns for good (~16 per sync); all 32 share
+    // every sync after the first instead.
+    const slow = {
+      ...realFs,
+      async fdatasync(fd: number) {
+        await new Promise((resolve) => setTimeout(resolve, 3));
+        return realFs.fdatasync(fd);
+      },
+    };
+    const wal = await Wal.open(tempDir(), { sync: 'always', fs: slow });
+    const writers = 32;
+    const rounds = 24;
+    const before = wal.stats().syncs;
+    await Promise.all(
+      Array.from({ length: writers }, async (_, w) => {
+        if (w >= writers / 2) await new Promise((resolve) => setTimeout(resolve, 1));
+        for (let r = 0; r < rounds; r++) await wal.append(rec(w * rounds + r));
+      }),
+    );
+    const syncs = wal.stats().syncs - before;
+    expect(wal.stats().durableIndex).toBe(writers * rounds);
+    expect((writers * rounds) / syncs).toBeGreaterThan(writers * 0.85);
+    await wal.close();
+  });
+
   it("sync 'none' resolves without syncing; sync() makes it durable", async () => {
     const wal = await openWal(tempDir(), { sync: 'none' });
     await wal.append(rec(1));

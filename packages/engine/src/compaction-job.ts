@@ -93,7 +93,7 @@ export function planOutputs(inputs: readonly { count: number; fileBytes: number 
  */
 export function mergedEntries(runs: readonly (readonly Table[])[], dropTombstones: boolean): Iterable<KvRecord> {
   const merged = mergeNewest(
-    runs.map((run) => runEntries(run, {}, { dropBehind: true })),
+    runs.map((run) => runEntries(run, {}, { dropBehind: true, views: true })),
     false,
   );
   if (!dropTombstones) return merged;
@@ -187,7 +187,9 @@ export async function runCompactionJob(job: CompactionJob, fs?: TableFs): Promis
     for (const paths of job.inputs) {
       const run: Table[] = [];
       runs.push(run);
-      for (const input of paths) run.push(await Table.open(input, fs === undefined ? {} : { fs }));
+      // Each input is read once, front to back: its index and filter need not stay resident.
+      for (const input of paths)
+        run.push(await Table.open(input, { access: 'scan', ...(fs === undefined ? {} : { fs }) }));
     }
     const output = (i: number) => path.join(job.outputDir, tableFileName(job.firstOutputId + i));
     const written = await writeRun(mergedEntries(runs, job.dropTombstones), output, job.maxOutputs, {

@@ -154,8 +154,11 @@ export class BlockView {
     return compareAt(this.#bytes, keyAt, this.#pos - keyAt, key);
   }
 
-  /** Entry `i` as a new KvRecord; its key and value are copies made by `slab`. */
-  record(i: number, slab: ByteSlab): KvRecord {
+  /**
+   * Entry `i` as a new KvRecord; its key and value are copies made by `slab`, or with no slab,
+   * views of the block's bytes.
+   */
+  record(i: number, slab: ByteSlab | null): KvRecord {
     const keyAt = this.#keyAt(i);
     const keyEnd = this.#pos;
     const meta = this.#meta(keyEnd);
@@ -163,8 +166,8 @@ export class BlockView {
     const end = this.#entryEnd;
     const b = this.#bytes;
     return new KvRecord({
-      key: slab.copy(b, keyAt, keyEnd),
-      value: slab.copy(b, p, end),
+      key: slab === null ? b.subarray(keyAt, keyEnd) : slab.copy(b, keyAt, keyEnd),
+      value: slab === null ? b.subarray(p, end) : slab.copy(b, p, end),
       tombstone: (meta & META_TOMBSTONE) !== 0,
       seq: this.#seq,
       timestamp: this.#timestamp,

@@ -62,7 +62,7 @@ const LENGTH = 5;
 /** The parsed, verified block index of an open table. */
 export class BlockIndex {
   readonly count: number;
-  /** A private copy of the index block; keys are compared where they lie in it. */
+  /** The index block, a private copy unless parsed with `copy` false; keys are compared where they lie in it. */
   readonly #keys: Uint8Array;
   /**
    * Per block, interleaved so a search probe touches one cache line of it:
@@ -86,9 +86,10 @@ export class BlockIndex {
 
   /**
    * Verifies and loads the index block at [at, at + length) of `bytes`, whose data blocks must
-   * tile [0, dataEnd) exactly, in ascending, non-overlapping key order.
+   * tile [0, dataEnd) exactly, in ascending, non-overlapping key order. `copy` false: the keys
+   * are read where they lie in `bytes` (a mapping whose pages may be released and read again).
    */
-  static parse(bytes: Uint8Array, at: number, length: number, dataEnd: number, path: string): BlockIndex {
+  static parse(bytes: Uint8Array, at: number, length: number, dataEnd: number, path: string, copy = true): BlockIndex {
     if (length < INDEX_TRAILER_BYTES) throw corruption(path, at, `index block of ${length} bytes has no trailer`);
     const stored = readU32(bytes, at + length - 4);
     const computed = xxh32(bytes.subarray(at, at + length - 4), INDEX_CHECKSUM_SEED);
@@ -100,7 +101,7 @@ export class BlockIndex {
     if (count > limit / INDEX_ENTRY_FIXED_BYTES) {
       throw corruption(path, at + limit, `index block count ${count} does not fit ${length} bytes`);
     }
-    const index = new BlockIndex(bytes.slice(at, at + limit), count);
+    const index = new BlockIndex(copy ? bytes.slice(at, at + limit) : bytes.subarray(at, at + limit), count);
     index.#load(path, at, dataEnd);
     return index;
   }

@@ -28,6 +28,15 @@ export interface TableOpenOptions {
    * its block).
    */
   cache?: BlockCache;
+  /**
+   * How the table will be read. 'random' (the default): gets and scans; the index is copied
+   * out of the mapping at open and the filter's pages stay resident. 'scan': read front to
+   * back once, as a compaction reads its inputs; the index is read where it lies in the
+   * mapping and the filter's and index's pages are released once verified, so an open table
+   * holds ~32 bytes per block instead of its index and filter. Gets still work, faulting in
+   * the pages they read.
+   */
+  access?: 'random' | 'scan';
 }
 
 /** What an open table reads from; dropped at close so the mapping can be collected. */
@@ -59,6 +68,14 @@ export interface ScanOptions {
    * scan goes (for a one-pass read of a whole table, such as a compaction's inputs).
    */
   dropBehind?: boolean;
+  /**
+   * Records whose key and value are views of the table's bytes instead of copies: no
+   * allocation but the record, for a caller that is done with each record as it goes (a
+   * compaction copies them into its output). A view keeps the whole mapping (and, after an
+   * unlink, the file's disk space) alive while it is referenced, so such records are not for
+   * handing out.
+   */
+  views?: boolean;
 }
 
 /**
@@ -87,6 +104,8 @@ export class Table {
     const fs = options.fs ?? nodeTableFs;
     const cache = options.cache;
     if (cache !== undefined && !(cache instanceof BlockCache)) throw new TypeError('cache must be a BlockCache');
+    const access = options.access ?? 'random';
+    if (access !== 'random' && access !== 'scan') throw new TypeError("access must be 'random' or 'scan'");
     let file: Awaited<ReturnType<TableFs['open']>>;
     try {
       file = await fs.open(path, 'read');
@@ -110,13 +129,13 @@ export class Table {
       throw isKvError(err) ? err : ioError(`reading table ${path}`, err);
     }
     await file.close().catch(() => {});
-    return Table.#parse(path, bytes, cache);
+    return Table.#parse(path, bytes, cache, access === 'scan');
   }
 
-  static #parse(path: string, bytes: Uint8Array, cache: BlockCache | undefined): Table {
+  static #parse(path: string, bytes: Uint8Array, cache: BlockCache | undefined, scan: boolean): Table {
     const footer = decodeFooter(bytes, bytes.length, path);
     const filter = BloomView.parse(bytes, footer.filterOffset, footer.filterLength, path);
-    const index = BlockIndex.parse(bytes, footer.indexOffset, footer.indexLength, footer.filterOffset, path);
+    const index = BlockIndex.parse(bytes, footer.indexOffset, footer.indexLength, footer.filterOffset, path, !scan);
     if (footer.count < index.count || (footer.count === 0) !== (index.count === 0)) {
       throw corruption(path, bytes.length - FOOTER_BYTES, `${footer.count} entries cannot fill ${index.count} blocks`);
     }
@@ -133,8 +152,10 @@ export class Table {
     };
     // The index was copied as it was parsed and the footer read: neither is read through the
     // mapping again, so their pages leave the resident set (the filter's stay: lookups read
-    // them). They were ~half of every open table's resident pages.
-    releasePages(bytes, footer.indexOffset, bytes.length, true);
+    // them). They were ~half of every open table's resident pages. A table opened for a scan
+    // lets the filter's go too, and reads its index through the mapping when it seeks.
+    if (scan) releasePages(bytes, footer.filterOffset, bytes.length, true);
+    else releasePages(bytes, footer.indexOffset, bytes.length, true);
     const cached = cache?.attach(index.count);
     const state = { bytes, filter, index, cache: cached === undefined ? undefined : cache, cached };
     return new Table(info, state);
@@ -211,7 +232,10 @@ export class Table {
     // A snapshot of the bounds: the caller may reuse its object while the scan runs.
     const { gt, gte, lt, lte, reverse } = range;
     const bounds: KeyRange = { gt, gte, lt, lte };
-    return reverse === true ? this.#backward(s, bounds) : this.#forward(s, bounds, options.dropBehind === true);
+    const slab = options.views === true ? null : this.#slab;
+    return reverse === true
+      ? this.#backward(s, bounds, slab)
+      : this.#forward(s, bounds, options.dropBehind === true, slab);
   }
 
   /**
@@ -225,7 +249,12 @@ export class Table {
     if (s !== undefined) releasePages(s.bytes, 0, s.bytes.length);
   }
 
-  *#forward(s: OpenState, range: KeyRange, dropBehind: boolean): Generator<KvRecord, void, undefined> {
+  *#forward(
+    s: OpenState,
+    range: KeyRange,
+    dropBehind: boolean,
+    slab: ByteSlab | null,
+  ): Generator<KvRecord, void, undefined> {
     const seek = lowerSeek(range);
     const index = s.index;
     // Each release starts where the one before it started: the first read past a released
@@ -255,7 +284,7 @@ export class Table {
         }
         for (; i < block.count; i++) {
           this.#open();
-          const rec = this.#record(block, i);
+          const rec = this.#record(block, i, slab);
           if (!belowUpper(rec.key, range)) return;
           yield rec;
         }
@@ -269,7 +298,7 @@ export class Table {
     }
   }
 
-  *#backward(s: OpenState, range: KeyRange): Generator<KvRecord, void, undefined> {
+  *#backward(s: OpenState, range: KeyRange, slab: ByteSlab | null): Generator<KvRecord, void, undefined> {
     const seek = upperSeek(range);
     const index = s.index;
     for (let b = seek === undefined ? index.count - 1 : index.seekBackward(seek.key, seek.inclusive); b >= 0; b--) {
@@ -284,7 +313,7 @@ export class Table {
       }
       for (; i >= 0; i--) {
         this.#open();
-        const rec = this.#record(block, i);
+        const rec = this.#record(block, i, slab);
         if (!aboveLower(rec.key, range)) return;
         yield rec;
       }
@@ -303,9 +332,9 @@ export class Table {
     return (s.cache as BlockCache).block(s.cached, b, s.bytes, start, length, this.info.path, once);
   }
 
-  #record(block: BlockView, i: number): KvRecord {
+  #record(block: BlockView, i: number, slab: ByteSlab | null): KvRecord {
     try {
-      return block.record(i, this.#slab);
+      return block.record(i, slab);
     } catch (err) {
       throw this.#fail(err);
     }

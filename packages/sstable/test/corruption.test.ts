@@ -21,12 +21,13 @@ function expectCorruptionError(err: unknown): void {
  * Opens `bytes` as a table (with `cache`, if given) and reads all of it. Anything thrown must
  * be KV_CORRUPTION naming the file and an offset; anything returned must equal what was written.
  */
-async function readDamaged(bytes: Uint8Array, cache?: BlockCache): Promise<Outcome> {
+async function readDamaged(bytes: Uint8Array, cache?: BlockCache, forScan = false): Promise<Outcome> {
   const fs = new MemoryFs();
   fs.files.set(PATH, bytes);
   let table: Table;
   try {
-    table = await Table.open(PATH, cache === undefined ? { fs } : { fs, cache });
+    const access = forScan ? 'scan' : 'random';
+    table = await Table.open(PATH, cache === undefined ? { fs, access } : { fs, cache, access });
   } catch (err) {
     expectCorruptionError(err);
     return 'open';
@@ -64,7 +65,7 @@ async function readDamaged(bytes: Uint8Array, cache?: BlockCache): Promise<Outco
     attempt(() => {
       const want = reverse ? [...RECORDS].reverse() : RECORDS;
       let i = 0;
-      for (const got of table.entries({ reverse })) {
+      for (const got of table.entries({ reverse }, { views: forScan })) {
         if (!sameRecord(got, want[i++] as KvRecord)) throw new Error(`wrong record at ${i - 1}`);
       }
       if (i !== want.length) throw new Error(`scan ended after ${i} records`);
@@ -107,6 +108,22 @@ describe('corruption', () => {
     // Data-block damage surfaces when the block is read; filter, index and footer damage at open.
     expect(seen.open).toBeGreaterThan(0);
     expect(seen.read).toBeGreaterThan(0);
+  });
+
+  it("BitFlipAtEveryByte, opened for a scan (access 'scan') and scanned through views: every flip is detected", async () => {
+    const seen = { open: 0, read: 0 };
+    for (let at = 0; at < original.length; at++) {
+      for (let bit = 0; bit < 8; bit++) {
+        const damaged = original.slice();
+        damaged[at] = (damaged[at] as number) ^ (1 << bit);
+        const outcome = await readDamaged(damaged, undefined, true);
+        expect(outcome, `bit ${bit} of byte ${at} flipped`).not.toBe('clean');
+        seen[outcome as 'open' | 'read']++;
+      }
+    }
+    expect(seen.open).toBeGreaterThan(0);
+    expect(seen.read).toBeGreaterThan(0);
+    expect(await readDamaged(original, undefined, true)).toBe('clean');
   });
 
   it('BitFlipAtEveryByte with a block cache: every single-bit flip is still detected', async () => {

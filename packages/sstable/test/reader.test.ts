@@ -84,6 +84,31 @@ describe('Table', () => {
     expect(table.info.count).toBe(100);
   });
 
+  it('views: true scans records whose key and value view the table instead of copying it', async () => {
+    const path = join(dir, 'views.sst');
+    const records = numbered(500);
+    await writeTable(path, records, { blockBytes: 256 });
+    const table = await Table.open(path, { access: 'scan' });
+    const viewed = [...table.entries({}, { views: true })];
+    const copied = [...table.entries({}, {})];
+    expect(viewed.length).toBe(500);
+    for (let i = 0; i < 500; i++) {
+      expectSameRecord(viewed[i] as KvRecord, records[i] as KvRecord);
+      expectSameRecord(copied[i] as KvRecord, records[i] as KvRecord);
+    }
+    // Views: every key and value lies in the one buffer of the table's bytes; copies do not.
+    const first = viewed[0] as KvRecord;
+    const last = viewed[499] as KvRecord;
+    expect(first.value.buffer).toBe(last.key.buffer);
+    expect(first.value.buffer.byteLength).toBeGreaterThanOrEqual(table.info.fileBytes);
+    expect((copied[0] as KvRecord).value.buffer).not.toBe((copied[499] as KvRecord).value.buffer);
+    const reversed = [...table.entries({ reverse: true, lt: enc('k00010') }, { views: true })].map((r) => r.seq);
+    expect(reversed).toEqual([10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    // The views keep the bytes they view alive: still readable after close.
+    table.close();
+    expectSameRecord(last, records[499] as KvRecord);
+  });
+
   it('rejects wrong argument types with TypeError', async () => {
     const path = join(dir, 'types.sst');
     await writeTable(path, numbered(3));
@@ -92,6 +117,7 @@ describe('Table', () => {
     expect(() => table.mayContain(null as unknown as Uint8Array)).toThrow(TypeError);
     expect(() => table.entries({ gt: 'a' as unknown as Uint8Array })).toThrow(TypeError);
     await expect(Table.open(7 as unknown as string)).rejects.toThrow(TypeError);
+    await expect(Table.open(path, { access: 'sequential' as unknown as 'scan' })).rejects.toThrow(/access must be/);
   });
 
   it('the stricter of two lower or upper bounds wins', async () => {

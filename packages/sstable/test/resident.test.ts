@@ -62,6 +62,28 @@ describe.runIf(process.platform === 'linux')('resident pages of a mapped table',
     table.close();
   });
 
+  it("a table opened for a scan (access 'scan') keeps neither its filter nor its index resident, and still answers gets", async () => {
+    const random = await Table.open(path);
+    const forRandom = mappedMB(path);
+    random.close();
+    const table = await Table.open(path, { access: 'scan' });
+    // The filter (~50 KB) stays resident for a random-access table; not here (what is left
+    // is data pages the kernel mapped around the first reads of the filter and footer). The
+    // index is read through the mapping where it lies instead of being copied.
+    const forScan = mappedMB(path);
+    expect(forRandom - forScan).toBeGreaterThan(0.04);
+    expect(forScan).toBeLessThan(0.2);
+    scan(table, true);
+    expect(mappedMB(path)).toBeLessThan(0.5);
+    // Gets and ranged scans read the released index and filter pages back in.
+    const enc = new TextEncoder();
+    expect(table.get(enc.encode('k00031337'))?.seq).toBe(31338);
+    expect(table.get(enc.encode('k00031337x'))).toBeUndefined();
+    const some = [...table.entries({ gte: enc.encode('k00039998') })].map((r) => r.seq);
+    expect(some).toEqual([39999, 40000]);
+    table.close();
+  });
+
   it('a dropBehind scan leaves none of the data it read resident, and reads it all', async () => {
     const table = await Table.open(path);
     // Open reads the footer, filter and index: what stays resident for lookups.

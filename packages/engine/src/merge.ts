@@ -6,28 +6,68 @@ import type { ScanOptions, Table } from '@kv/sstable';
  * stream holding, for every key, only the version with the highest seq — tombstones
  * included, so the caller decides whether to hide them. Lazy; closes every source when done
  * or abandoned.
+ *
+ * The sources' heads sit in a binary heap ordered by key, then by seq descending, so a step
+ * costs O(log n) key comparisons: a compaction of level 0 can have dozens of inputs (it
+ * piles up while a deeper merge runs), and comparing every head per record made merges
+ * slower the more runs there were to merge.
  */
 export function* mergeNewest(sources: Iterator<KvRecord>[], reverse: boolean): Generator<KvRecord, void, undefined> {
-  const heads: (KvRecord | undefined)[] = sources.map((s) => s.next().value ?? undefined);
-  try {
+  const heads: KvRecord[] = [];
+  const from: number[] = [];
+  // heap[i] indexes heads/from; heap[0] is the head that comes first.
+  const heap: number[] = [];
+  /** Whether head a comes before head b: key order, then the newer version first. */
+  const before = (a: KvRecord, b: KvRecord): boolean => {
+    const c = compareBytes(a.key, b.key);
+    if (c !== 0) return reverse ? c > 0 : c < 0;
+    return a.seq > b.seq;
+  };
+  const siftDown = (at: number): void => {
+    const n = heap.length;
+    const item = heap[at] as number;
+    const rec = heads[item] as KvRecord;
     for (;;) {
-      let best: KvRecord | undefined;
-      for (const h of heads) {
-        if (h === undefined) continue;
-        if (best === undefined) {
-          best = h;
-          continue;
-        }
-        const c = compareBytes(h.key, best.key);
-        if (reverse ? c > 0 : c < 0) best = h;
-        else if (c === 0 && h.seq > best.seq) best = h;
+      let child = 2 * at + 1;
+      if (child >= n) break;
+      const right = child + 1;
+      if (right < n && before(heads[heap[right] as number] as KvRecord, heads[heap[child] as number] as KvRecord)) {
+        child = right;
       }
-      if (best === undefined) return;
-      for (let i = 0; i < heads.length; i++) {
-        const h = heads[i];
-        if (h !== undefined && compareBytes(h.key, best.key) === 0) {
-          heads[i] = (sources[i] as Iterator<KvRecord>).next().value ?? undefined;
-        }
+      if (!before(heads[heap[child] as number] as KvRecord, rec)) break;
+      heap[at] = heap[child] as number;
+      at = child;
+    }
+    heap[at] = item;
+  };
+  /** Replaces the first head with its source's next record, or drops it when the source is done. */
+  const advanceFirst = (): void => {
+    const item = heap[0] as number;
+    const next = (sources[from[item] as number] as Iterator<KvRecord>).next();
+    if (next.done === true) {
+      const last = heap.pop() as number;
+      if (heap.length === 0) return;
+      heap[0] = last;
+    } else {
+      heads[item] = next.value;
+    }
+    siftDown(0);
+  };
+  try {
+    for (let i = 0; i < sources.length; i++) {
+      const first = (sources[i] as Iterator<KvRecord>).next();
+      if (first.done === true) continue;
+      heads.push(first.value);
+      from.push(i);
+      heap.push(heads.length - 1);
+    }
+    for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(i);
+    while (heap.length > 0) {
+      const best = heads[heap[0] as number] as KvRecord;
+      // Older versions of the same key come right after it in heap order: skip them all.
+      advanceFirst();
+      while (heap.length > 0 && compareBytes((heads[heap[0] as number] as KvRecord).key, best.key) === 0) {
+        advanceFirst();
       }
       yield best;
     }

@@ -28,8 +28,10 @@ const EMPTY = new Uint8Array(0);
  * index and the filter. With a finite `maxKeys` the filter is sized for that many keys up front
  * and each key's bits are set as it is added; without one (Infinity) each key's two hashes are
  * kept (8 bytes a key, up to twice that while the array grows) until `finish` knows the count.
- * Output accumulates in `pending()`; the caller drains it (`takePending`) and writes it at the
- * positions it reaches. Synchronous and free of I/O, so the writer owns every file operation
+ * Output accumulates as pending pieces; the caller drains them (`takePending`) and writes
+ * them at the positions it reaches. The filter, index and footer `finish` adds are pieces of
+ * their own, not copied behind the data (for a large table, megabytes the output buffer would
+ * have grown by). Synchronous and free of I/O, so the writer owns every file operation
  * and every error path.
  */
 export class TableBuilder {
@@ -38,6 +40,9 @@ export class TableBuilder {
   readonly #block: BlockBuilder;
   readonly #index = new IndexBuilder();
   readonly #out = new ByteBuffer(64 * 1024);
+  /** Pieces pending after `#out` (what `finish` adds), in file order. */
+  #tail: Uint8Array[] = [];
+  #tailBytes = 0;
   /** Bytes emitted so far: drained plus pending. */
   #offset = 0;
   readonly #maxKeys: number;
@@ -65,14 +70,19 @@ export class TableBuilder {
 
   /** Bytes encoded and not yet drained. */
   get pendingBytes(): number {
-    return this.#out.length;
+    return this.#out.length + this.#tailBytes;
   }
 
-  /** The pending bytes, valid until the next `add` or `finish`; they count as drained. */
-  takePending(): Uint8Array {
-    const view = this.#out.view();
+  /**
+   * The pending bytes as pieces to write one after the other, valid until the next `add` or
+   * `finish`; they count as drained.
+   */
+  takePending(): Uint8Array[] {
+    const pieces = this.#out.length > 0 ? [this.#out.view(), ...this.#tail] : this.#tail;
     this.#out.reset();
-    return view;
+    this.#tail = [];
+    this.#tailBytes = 0;
+    return pieces;
   }
 
   /** Adds the next record. Throws TypeError, KV_INVALID_ARGUMENT or KV_TOO_LARGE, adding nothing. */
@@ -125,10 +135,10 @@ export class TableBuilder {
     if (this.#block.count > 0) this.#finishBlock();
     const filterOffset = this.#offset;
     const filter = this.#filter?.finish() ?? buildFilter(this.#hashes, this.#count, this.#bitsPerKey);
-    this.#emit(filter);
+    this.#emit(filter, true);
     const indexOffset = this.#offset;
     const index = this.#index.finish();
-    this.#emit(index);
+    this.#emit(index, true);
     this.#emit(
       encodeFooter({
         count: this.#count,
@@ -140,6 +150,7 @@ export class TableBuilder {
         filterLength: filter.length,
         indexLength: index.length,
       }),
+      true,
     );
     return {
       path: '',
@@ -171,14 +182,20 @@ export class TableBuilder {
     block.reset();
   }
 
-  #emit(bytes: Uint8Array): void {
+  /** Adds `bytes` to the output: copied into the buffer, or with `asPiece` as a piece of its own (which must not change until drained). */
+  #emit(bytes: Uint8Array, asPiece = false): void {
     if (this.#offset + bytes.length + FOOTER_BYTES > MAX_TABLE_BYTES) {
       throw new KvError(
         'KV_TOO_LARGE',
         `table would exceed ${MAX_TABLE_BYTES} bytes, the largest a table can be mapped at; split the input into several tables`,
       );
     }
-    this.#out.append(bytes);
+    if (asPiece) {
+      this.#tail.push(bytes);
+      this.#tailBytes += bytes.length;
+    } else {
+      this.#out.append(bytes);
+    }
     this.#offset += bytes.length;
   }
 

@@ -104,9 +104,10 @@ async function writeAll(
   const builder = new TableBuilder(opts.blockBytes, opts.bloomBitsPerKey, opts.maxKeys);
   let position = 0;
   const drain = async (): Promise<void> => {
-    const bytes = builder.takePending();
-    await attempt(`writing table file ${tmp}`, () => file.write(bytes, position));
-    position += bytes.length;
+    for (const bytes of builder.takePending()) {
+      await attempt(`writing table file ${tmp}`, () => file.write(bytes, position));
+      position += bytes.length;
+    }
   };
   if (isIterable(records)) {
     for (const rec of records) {

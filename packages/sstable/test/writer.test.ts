@@ -1,4 +1,4 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { KvError, KvRecord } from '@kv/record';
 import { Table, writeTable } from '@kv/sstable';
@@ -126,6 +126,22 @@ describe('writeTable: file-system faults', () => {
     await rejectsWith(writeTable(join(dir, 't.sst'), numbered(30_000, 30), { fs }), 'KV_IO_ERROR', /ENOSPC/);
     expect(fs.calls.filter((c) => c === 'write').length).toBe(3);
     nothingLeft();
+  });
+
+  it('ENOSPC on any one write (data, filter, index or footer) is KV_IO_ERROR and leaves no file behind', async () => {
+    const records = numbered(20_000, 30);
+    const clean = faultyFs('open', 'NONE', 99);
+    await writeTable(join(dir, 'clean.sst'), records, { fs: clean });
+    const writes = clean.calls.filter((c) => c === 'write').length;
+    // The data goes in 256 KiB writes; the filter, the index and the footer in one each.
+    expect(writes).toBeGreaterThanOrEqual(5);
+    rmSync(join(dir, 'clean.sst'));
+    for (let n = 1; n <= writes; n++) {
+      const fs = faultyFs('write', 'ENOSPC', n);
+      await rejectsWith(writeTable(join(dir, 't.sst'), records, { fs }), 'KV_IO_ERROR', /ENOSPC/);
+      expect(fs.calls.filter((c) => c === 'write').length, `write ${n} of ${writes} failed`).toBe(n);
+      nothingLeft();
+    }
   });
 
   it('syncs the file before the rename and the directory after it', async () => {

@@ -39,7 +39,7 @@ export class TableBuilder {
   readonly #bitsPerKey: number;
   readonly #block: BlockBuilder;
   readonly #index = new IndexBuilder();
-  readonly #out = new ByteBuffer(64 * 1024);
+  readonly #out: ByteBuffer;
   /** Pieces pending after `#out` (what `finish` adds), in file order. */
   #tail: Uint8Array[] = [];
   #tailBytes = 0;
@@ -57,8 +57,13 @@ export class TableBuilder {
   #minKey = EMPTY;
   readonly #prevKey = new ByteBuffer(256);
 
-  /** `maxKeys`: the most records `add` takes (a non-negative safe integer), or Infinity for no bound. */
-  constructor(blockBytes: number, bitsPerKey: number, maxKeys: number) {
+  /**
+   * `maxKeys`: the most records `add` takes (a non-negative safe integer), or Infinity for no
+   * bound. `drainBytes`: how many pending bytes the caller lets build up before it drains them;
+   * the output buffer is sized for that and one block, so that it does not grow by doubling.
+   */
+  constructor(blockBytes: number, bitsPerKey: number, maxKeys: number, drainBytes = 64 * 1024) {
+    this.#out = new ByteBuffer(drainBytes + blockBytes);
     this.#blockBytes = blockBytes;
     this.#bitsPerKey = bitsPerKey;
     this.#block = new BlockBuilder(blockBytes + 1024);

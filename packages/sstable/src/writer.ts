@@ -101,7 +101,7 @@ async function writeAll(
   opts: Required<TableWriteOptions>,
   tmp: string,
 ): Promise<TableInfo> {
-  const builder = new TableBuilder(opts.blockBytes, opts.bloomBitsPerKey, opts.maxKeys);
+  const builder = new TableBuilder(opts.blockBytes, opts.bloomBitsPerKey, opts.maxKeys, WRITE_CHUNK_BYTES);
   let position = 0;
   const drain = async (): Promise<void> => {
     for (const bytes of builder.takePending()) {

@@ -580,11 +580,15 @@ describe('when a group-commit sync starts', () => {
   it('starts at once when writers have kept the loop busy longer than a sync takes', async () => {
     const seam = slowSyncs(20);
     const wal = await Wal.open(tempDir(), { ...SMALL, fs: seam.fs });
+    // The log times this sync; on a busy machine it can take well over its 20 ms (a late
+    // timer), and the append that waited for it took at least as long.
+    const t0 = performance.now();
     await wal.append(rec(1));
+    const syncMs = performance.now() - t0;
     const before = seam.calls;
     const a = wal.append(rec(2));
     await microtasks(50);
-    spin(30); // a writer's CPU work, longer than the 20 ms sync
+    spin(syncMs + 10); // a writer's CPU work, longer than the sync was timed at
     const b = wal.append(rec(3));
     await microtasks(50);
     expect(seam.calls).toBe(before + 1); // started without waiting for the turn

@@ -13,9 +13,10 @@ import type { ScanOptions, Table } from '@kv/sstable';
  * slower the more runs there were to merge.
  */
 export function* mergeNewest(sources: Iterator<KvRecord>[], reverse: boolean): Generator<KvRecord, void, undefined> {
+  // The sources that had a record, and the record each is at now; heap holds indexes of
+  // those not yet done, heap[0] the one whose head comes first.
+  const live: Iterator<KvRecord>[] = [];
   const heads: KvRecord[] = [];
-  const from: number[] = [];
-  // heap[i] indexes heads/from; heap[0] is the head that comes first.
   const heap: number[] = [];
   /** Whether head a comes before head b: key order, then the newer version first. */
   const before = (a: KvRecord, b: KvRecord): boolean => {
@@ -43,7 +44,7 @@ export function* mergeNewest(sources: Iterator<KvRecord>[], reverse: boolean): G
   /** Replaces the first head with its source's next record, or drops it when the source is done. */
   const advanceFirst = (): void => {
     const item = heap[0] as number;
-    const next = (sources[from[item] as number] as Iterator<KvRecord>).next();
+    const next = (live[item] as Iterator<KvRecord>).next();
     if (next.done === true) {
       const last = heap.pop() as number;
       if (heap.length === 0) return;
@@ -54,11 +55,11 @@ export function* mergeNewest(sources: Iterator<KvRecord>[], reverse: boolean): G
     siftDown(0);
   };
   try {
-    for (let i = 0; i < sources.length; i++) {
-      const first = (sources[i] as Iterator<KvRecord>).next();
+    for (const source of sources) {
+      const first = source.next();
       if (first.done === true) continue;
+      live.push(source);
       heads.push(first.value);
-      from.push(i);
       heap.push(heads.length - 1);
     }
     for (let i = (heap.length >> 1) - 1; i >= 0; i--) siftDown(i);

@@ -50,6 +50,16 @@ const sourcesArb = fc
     return keysPerSource.map((keys) => keys.map((key) => ({ key, seq: ++seq })));
   });
 
+/** The merge of `sources` (each read from its start), as `show` strings. */
+function merged(sources: KvRecord[][], reverse: boolean): string[] {
+  return [
+    ...mergeNewest(
+      sources.map((s) => s[Symbol.iterator]()),
+      reverse,
+    ),
+  ].map(show);
+}
+
 describe('mergeNewest', () => {
   it('yields the newest version of every key, in order, from any number of sources (property)', () => {
     fc.assert(
@@ -65,13 +75,7 @@ describe('mergeNewest', () => {
             reverse,
           ),
         );
-        const got = [
-          ...mergeNewest(
-            sources.map((s) => s[Symbol.iterator]()),
-            reverse,
-          ),
-        ].map(show);
-        expect(got).toEqual(expected(sources, reverse));
+        expect(merged(sources, reverse)).toEqual(expected(sources, reverse));
       }),
       { numRuns: 300 },
     );
@@ -88,12 +92,7 @@ describe('mergeNewest', () => {
           false,
         ),
       );
-      const got = [
-        ...mergeNewest(
-          sources.map((s) => s[Symbol.iterator]()),
-          false,
-        ),
-      ].map(show);
+      const got = merged(sources, false);
       expect(got[0]).toBe('k@1000');
       expect(got.length).toBe(65);
       expect(got.slice(1)).toEqual(

@@ -75,6 +75,27 @@ async function readDamaged(bytes: Uint8Array, cache?: BlockCache, forScan = fals
   return failed ? 'read' : 'clean';
 }
 
+/**
+ * Flips each bit of `original` in turn and reads the damaged copy with `read`: every flip must
+ * be detected. Returns how many were found at open and how many on a later read.
+ */
+async function flipEveryBit(
+  original: Uint8Array,
+  read: (damaged: Uint8Array) => Promise<Outcome>,
+): Promise<{ open: number; read: number }> {
+  const seen = { open: 0, read: 0 };
+  for (let at = 0; at < original.length; at++) {
+    for (let bit = 0; bit < 8; bit++) {
+      const damaged = original.slice();
+      damaged[at] = (damaged[at] as number) ^ (1 << bit);
+      const outcome = await read(damaged);
+      expect(outcome, `bit ${bit} of byte ${at} flipped`).not.toBe('clean');
+      seen[outcome as 'open' | 'read']++;
+    }
+  }
+  return seen;
+}
+
 describe('corruption', () => {
   let original: Uint8Array;
   beforeAll(async () => {
@@ -95,32 +116,14 @@ describe('corruption', () => {
   });
 
   it('BitFlipAtEveryByte: every single-bit flip is detected, never a wrong answer or another error', async () => {
-    const seen = { open: 0, read: 0 };
-    for (let at = 0; at < original.length; at++) {
-      for (let bit = 0; bit < 8; bit++) {
-        const damaged = original.slice();
-        damaged[at] = (damaged[at] as number) ^ (1 << bit);
-        const outcome = await readDamaged(damaged);
-        expect(outcome, `bit ${bit} of byte ${at} flipped`).not.toBe('clean');
-        seen[outcome as 'open' | 'read']++;
-      }
-    }
+    const seen = await flipEveryBit(original, (damaged) => readDamaged(damaged));
     // Data-block damage surfaces when the block is read; filter, index and footer damage at open.
     expect(seen.open).toBeGreaterThan(0);
     expect(seen.read).toBeGreaterThan(0);
   });
 
   it("BitFlipAtEveryByte, opened for a scan (access 'scan') and scanned through views: every flip is detected", async () => {
-    const seen = { open: 0, read: 0 };
-    for (let at = 0; at < original.length; at++) {
-      for (let bit = 0; bit < 8; bit++) {
-        const damaged = original.slice();
-        damaged[at] = (damaged[at] as number) ^ (1 << bit);
-        const outcome = await readDamaged(damaged, undefined, true);
-        expect(outcome, `bit ${bit} of byte ${at} flipped`).not.toBe('clean');
-        seen[outcome as 'open' | 'read']++;
-      }
-    }
+    const seen = await flipEveryBit(original, (damaged) => readDamaged(damaged, undefined, true));
     expect(seen.open).toBeGreaterThan(0);
     expect(seen.read).toBeGreaterThan(0);
     expect(await readDamaged(original, undefined, true)).toBe('clean');
@@ -129,14 +132,7 @@ describe('corruption', () => {
   it('BitFlipAtEveryByte with a block cache: every single-bit flip is still detected', async () => {
     // Gets read every record before the scans, so cached blocks and their verified entries are exercised.
     const cache = new BlockCache({ maxBytes: 4 * BlockCache.SLOT_BYTES });
-    for (let at = 0; at < original.length; at++) {
-      for (let bit = 0; bit < 8; bit++) {
-        const damaged = original.slice();
-        damaged[at] = (damaged[at] as number) ^ (1 << bit);
-        const outcome = await readDamaged(damaged, cache);
-        expect(outcome, `bit ${bit} of byte ${at} flipped`).not.toBe('clean');
-      }
-    }
+    await flipEveryBit(original, (damaged) => readDamaged(damaged, cache));
     expect(await readDamaged(original, cache)).toBe('clean');
     expect(cache.stats().hits).toBeGreaterThan(0);
     expect(cache.stats().entries).toBe(0);

@@ -35,6 +35,12 @@ function patch(file: string, at: number, bytes: Uint8Array): void {
   fs.closeSync(fd);
 }
 
+/** Inverts the byte at `at`: unlike writing a fixed value, it cannot leave the byte as it was. */
+function flip(file: string, at: number): void {
+  const [byte] = fs.readFileSync(file).subarray(at, at + 1);
+  patch(file, at, Uint8Array.of((byte as number) ^ 0xff));
+}
+
 async function reopenKeys(dir: string, options = {}): Promise<{ keys: string[]; wal: Wal }> {
   const wal = await Wal.open(dir, { ...SMALL, ...options });
   return { keys: keys(wal.readAllSegments()), wal };
@@ -156,7 +162,7 @@ describe('corruption of acknowledged data is reported, never dropped silently', 
 
   it('a failed open leaves the files untouched and the directory unlocked', async () => {
     const { dir, file } = await build(4);
-    patch(file, (frameStarts(file)[1] as number) + 30, Uint8Array.of(0x77));
+    flip(file, (frameStarts(file)[1] as number) + 30); // a byte of the record's checksum
     const before = fs.readFileSync(file);
     await expectKvError(Wal.open(dir, SMALL), 'KV_CORRUPTION');
     expect(fs.readFileSync(file).equals(before)).toBe(true);
@@ -169,7 +175,7 @@ describe("recoveryMode 'truncate'", () => {
     const { dir } = await build(6, { maxRecordsPerSegment: 2 });
     const files = segmentFiles(dir);
     const second = path.join(dir, files[1] as string);
-    patch(second, (frameStarts(second)[1] as number) + 30, Uint8Array.of(0x42));
+    flip(second, (frameStarts(second)[1] as number) + 30); // a byte of the record's checksum
     const { keys: got, wal } = await reopenKeys(dir, { recoveryMode: 'truncate' });
     expect(got).toEqual(['Key01', 'Key02', 'Key03']);
     expect(wal.recoveryReport.truncated).toMatchObject({ firstDroppedIndex: 4, segmentsDropped: [files[2]] });

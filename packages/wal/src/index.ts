@@ -8,6 +8,7 @@ export {
   type ResolvedWalOptions,
   resolveWalOptions,
   type SyncMode,
+  type VerifyThreadMode,
   type WalOptions,
 } from './options.js';
 export type { RecoveryReport, TornTail, TruncationReport } from './recovery.js';

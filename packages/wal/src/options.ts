@@ -10,6 +10,13 @@ export type SyncMode = 'always' | 'none';
  */
 export type RecoveryMode = 'strict' | 'truncate';
 export type EntryCodecName = 'binary' | 'json';
+/**
+ * Where the frames of sealed segments are verified at open. 'auto' (default): when the sealed
+ * segments hold at least 128 MiB and `fs` is the real file system, a worker thread verifies
+ * the later half of them while the opening thread verifies the rest. 'always': whenever there
+ * is a sealed segment, with the real file system only. 'never': all on the opening thread.
+ */
+export type VerifyThreadMode = 'auto' | 'always' | 'never';
 
 export interface WalOptions {
   /** File name prefix: segments are `<name>-<id>.log`. Default 'wal'. */
@@ -39,6 +46,8 @@ export interface WalOptions {
   prepareNextSegment?: boolean;
   /** File-system seam; tests pass a faulty one. Default: the real file system and mmap. */
   fs?: WalFs;
+  /** Whether a worker thread helps verify a large log at open. Default 'auto'. */
+  verifyThread?: VerifyThreadMode;
 }
 
 export type ResolvedWalOptions = Readonly<Required<WalOptions>>;
@@ -55,6 +64,7 @@ export const DEFAULT_WAL_OPTIONS: ResolvedWalOptions = Object.freeze({
   limits: DEFAULT_RECORD_LIMITS,
   prepareNextSegment: true,
   fs: realFs,
+  verifyThread: 'auto',
 });
 
 const MIN_SEGMENT_BYTES = 64 * 1024;
@@ -100,6 +110,13 @@ export function resolveWalOptions(options: WalOptions = {}): ResolvedWalOptions 
     throw invalid(`codec must be 'binary' or 'json', got ${String(o.codec)}`);
   if (typeof o.prepareNextSegment !== 'boolean') {
     throw new TypeError(`prepareNextSegment must be a boolean, got ${describe(o.prepareNextSegment)}`);
+  }
+  if (o.verifyThread !== 'auto' && o.verifyThread !== 'always' && o.verifyThread !== 'never') {
+    throw invalid(`verifyThread must be 'auto', 'always' or 'never', got ${String(o.verifyThread)}`);
+  }
+  // The thread reads the files themselves, not through a seam that may model another disk.
+  if (o.verifyThread === 'always' && o.fs !== realFs) {
+    throw invalid("verifyThread 'always' needs the real file system: the thread does not read through fs");
   }
   const limits = o.limits;
   if (limits === null || typeof limits !== 'object') throw new TypeError('limits must be an object');

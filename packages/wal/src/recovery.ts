@@ -2,10 +2,11 @@ import * as path from 'node:path';
 import { ioError, KvError } from '@kv/record';
 import { codecFor } from './entry-codec.js';
 import { decodeSegmentHeader, FRAME_ALIGN, type FrameView, probeFrame, SEGMENT_HEADER_BYTES } from './format.js';
-import type { WalFs } from './fs.js';
+import { realFs, type WalFs } from './fs.js';
 import type { ResolvedWalOptions } from './options.js';
 import { Segment } from './segment.js';
 import { spareFileName } from './segment-file.js';
+import { type VerifiedFrames, VERIFY_THREAD_MIN_BYTES, VerifyThread } from './verify-thread.js';
 import { lastNonZero } from './zeros.js';
 
 export interface TornTail {
@@ -40,6 +41,8 @@ export interface RecoveryReport {
   truncated: TruncationReport | null;
   /** Leftover files removed: unfinished segment creations and superseded segments. */
   removed: string[];
+  /** Segments whose frames a worker thread verified (WalOptions.verifyThread). */
+  verifiedByThread: number;
 }
 
 const SEGMENT_RE = /^(.+)-(\d{20})\.log(\.tmp)?$/;
@@ -135,6 +138,7 @@ export async function recover(
     tornTail: null,
     truncated: null,
     removed: [],
+    verifiedByThread: 0,
   };
   const { found, spareLeft } = await listSegments(dir, opts.name, fs);
   try {
@@ -166,6 +170,52 @@ export async function recover(
     minLaterFirst = Math.min(minLaterFirst, (opened[k] as Segment).firstIndex);
   }
 
+  const helper = startVerifyThread(opened, limits, opts);
+  try {
+    return await verifySegments(dir, opened, limits, opts, report, started, helper);
+  } finally {
+    await helper?.close();
+  }
+}
+
+/**
+ * A thread verifying the later half of the sealed segments (all but the last, superseded ones
+ * left out), when `opts.verifyThread` asks for one; null otherwise.
+ */
+function startVerifyThread(opened: Segment[], limits: number[], opts: ResolvedWalOptions): VerifyThread | null {
+  if (opts.verifyThread === 'never' || opts.fs !== realFs) return null;
+  const sealed: number[] = [];
+  let bytes = 0;
+  for (let k = 0; k < opened.length - 1; k++) {
+    const seg = opened[k] as Segment;
+    if ((limits[k] as number) < seg.firstIndex) continue;
+    sealed.push(k);
+    bytes += seg.map.length;
+  }
+  if (sealed.length === 0 || (opts.verifyThread === 'auto' && bytes < VERIFY_THREAD_MIN_BYTES)) return null;
+  let helper: VerifyThread;
+  try {
+    helper = new VerifyThread();
+  } catch {
+    return null; // no thread: the opening thread verifies every segment itself
+  }
+  for (const k of sealed.slice(Math.floor(sealed.length / 2))) {
+    const seg = opened[k] as Segment;
+    helper.submit(k, seg.path, seg.id, seg.map.length);
+  }
+  return helper;
+}
+
+async function verifySegments(
+  dir: string,
+  opened: Segment[],
+  limits: number[],
+  opts: ResolvedWalOptions,
+  report: RecoveryReport,
+  started: number,
+  helper: VerifyThread | null,
+): Promise<{ segments: Segment[]; report: RecoveryReport }> {
+  const fs = opts.fs;
   const live: Segment[] = [];
   const drop = async (s: Segment) => {
     await fs.close(s.fd).catch(() => {});
@@ -199,7 +249,9 @@ export async function recover(
       break;
     }
     const isLast = k === opened.length - 1;
-    const problem = scanFrames(seg, limit, report);
+    const verified = helper === null ? null : await helper.result(k);
+    if (verified !== null) report.verifiedByThread++;
+    const problem = scanFrames(seg, limit, report, verified);
     live.push(seg);
     if (problem === null) continue;
     const { at, reason } = problem;
@@ -251,15 +303,21 @@ export async function recover(
 
 /**
  * Indexes the valid frames of `seg` up to entry `limit`. Returns null when the data ends
- * cleanly (a zero header, the file end, or the limit), else where and why it stopped.
+ * cleanly (a zero header, the file end, or the limit), else where and why it stopped. Frames
+ * the verify thread already probed (`verified`) are taken from it instead of hashed again.
  */
-function scanFrames(seg: Segment, limit: number, report: RecoveryReport): { at: number; reason: string } | null {
+function scanFrames(
+  seg: Segment,
+  limit: number,
+  report: RecoveryReport,
+  verified: VerifiedFrames | null,
+): { at: number; reason: string } | null {
   let at = SEGMENT_HEADER_BYTES;
   const size = seg.map.length;
   for (;;) {
     const expected = seg.lastIndex + 1;
     if (expected > limit) return null;
-    const probe = probeFrame(seg.map, at, size, seg.id);
+    const probe = verified?.probe(at) ?? probeFrame(seg.map, at, size, seg.id);
     if (probe === 'end') {
       // Zeros where a frame would be: the end, unless frames follow (checked by the caller).
       return lastNonZero(seg.map, at, size) < at ? null : { at, reason: 'zeroed frame header' };

@@ -54,7 +54,8 @@ async function killLoop(sync: 'always' | 'none', seed: number): Promise<{ acked:
       if (tag === 'ack') ackedAll.set(Number(index), key as string);
     }
 
-    const wal = await Wal.open(dir, SMALL);
+    // Every other reopen has a worker thread verify the sealed segments.
+    const wal = await Wal.open(dir, { ...SMALL, verifyThread: run % 2 === 1 ? 'always' : 'never' });
     const context = `seed ${seed}, run ${run}`;
     // Every acknowledged append is there, at its index, with its key.
     for (const [index, key] of ackedAll) expect(wal.get(index).keyString(), context).toBe(key);

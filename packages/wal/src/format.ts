@@ -124,9 +124,10 @@ export type FrameProbe = FrameView | 'end' | string;
 /**
  * Reads the frame at `at` of a mapped segment without trusting anything the checksum has not
  * covered. Returns the frame, 'end' where an all-zero header marks the end of written data,
- * or a string saying why the bytes there are not a valid frame.
+ * or a string saying why the bytes there are not a valid frame. `checksum` false skips only
+ * the hash, for a frame whose checksum was verified over these same bytes already.
  */
-export function probeFrame(seg: Uint8Array, at: number, limit: number, segmentId: number): FrameProbe {
+export function probeFrame(seg: Uint8Array, at: number, limit: number, segmentId: number, checksum = true): FrameProbe {
   if (at + FRAME_HEADER_BYTES > limit) return 'end';
   const view = new DataView(seg.buffer, seg.byteOffset + at, FRAME_HEADER_BYTES);
   const sum = view.getUint32(0, true);
@@ -137,8 +138,10 @@ export function probeFrame(seg: Uint8Array, at: number, limit: number, segmentId
   if (count === 0 || payloadBytes < count * ENTRY_PREFIX_BYTES) return 'impossible entry count or length';
   if (at + FRAME_HEADER_BYTES + payloadBytes > limit) return `length ${payloadBytes} runs past the segment end`;
   if (Number.isNaN(firstIndex) || firstIndex < 1) return 'impossible index';
-  const computed = xxh32(seg.subarray(at + 4, at + FRAME_HEADER_BYTES + payloadBytes), frameSeed(segmentId));
-  if (computed !== sum) return 'checksum mismatch';
+  if (checksum) {
+    const computed = xxh32(seg.subarray(at + 4, at + FRAME_HEADER_BYTES + payloadBytes), frameSeed(segmentId));
+    if (computed !== sum) return 'checksum mismatch';
+  }
   return {
     at,
     payloadBytes,

@@ -11,10 +11,12 @@ export type SyncMode = 'always' | 'none';
 export type RecoveryMode = 'strict' | 'truncate';
 export type EntryCodecName = 'binary' | 'json';
 /**
- * Where the frames of sealed segments are verified at open. 'auto' (default): when the sealed
- * segments hold at least 128 MiB and `fs` is the real file system, a worker thread verifies
- * the later half of them while the opening thread verifies the rest. 'always': whenever there
- * is a sealed segment, with the real file system only. 'never': all on the opening thread.
+ * Who checks the frame checksums of sealed segments at open. 'auto' (default): when the sealed
+ * segments hold at least 256 MiB and `fs` is the real file system, a worker thread checks them
+ * from the last one back while the opening thread works from the first; the opening thread
+ * takes the thread's answers that have arrived and never waits for one. 'always': the thread
+ * checks every sealed segment and the opening thread waits for each answer (real file system
+ * only; for tests). 'never': all on the opening thread.
  */
 export type VerifyThreadMode = 'auto' | 'always' | 'never';
 

@@ -179,8 +179,9 @@ export async function recover(
 }
 
 /**
- * A thread verifying the later half of the sealed segments (all but the last, superseded ones
- * left out), when `opts.verifyThread` asks for one; null otherwise.
+ * A thread verifying sealed segments (all but the last, superseded ones left out) from the
+ * last one back, when `opts.verifyThread` asks for one; null otherwise. The first is left to
+ * the opening thread, which starts there.
  */
 function startVerifyThread(opened: Segment[], limits: number[], opts: ResolvedWalOptions): VerifyThread | null {
   if (opts.verifyThread === 'never' || opts.fs !== realFs) return null;
@@ -199,7 +200,8 @@ function startVerifyThread(opened: Segment[], limits: number[], opts: ResolvedWa
   } catch {
     return null; // no thread: the opening thread verifies every segment itself
   }
-  for (const k of sealed.slice(Math.floor(sealed.length / 2))) {
+  const backwards = opts.verifyThread === 'always' ? sealed.slice().reverse() : sealed.slice(1).reverse();
+  for (const k of backwards) {
     const seg = opened[k] as Segment;
     helper.submit(k, seg.path, seg.id, seg.map.length);
   }
@@ -249,7 +251,7 @@ async function verifySegments(
       break;
     }
     const isLast = k === opened.length - 1;
-    const verified = helper === null ? null : await helper.result(k);
+    const verified = helper === null ? null : opts.verifyThread === 'always' ? await helper.wait(k) : helper.take(k);
     if (verified !== null) report.verifiedByThread++;
     const problem = scanFrames(seg, limit, report, verified);
     live.push(seg);
@@ -304,7 +306,7 @@ async function verifySegments(
 /**
  * Indexes the valid frames of `seg` up to entry `limit`. Returns null when the data ends
  * cleanly (a zero header, the file end, or the limit), else where and why it stopped. Frames
- * the verify thread already probed (`verified`) are taken from it instead of hashed again.
+ * whose checksums the verify thread checked (`verified`) are not hashed again.
  */
 function scanFrames(
   seg: Segment,
@@ -317,7 +319,7 @@ function scanFrames(
   for (;;) {
     const expected = seg.lastIndex + 1;
     if (expected > limit) return null;
-    const probe = verified?.probe(at) ?? probeFrame(seg.map, at, size, seg.id);
+    const probe = verified === null ? probeFrame(seg.map, at, size, seg.id) : verified.probe(seg.map, at, seg.id);
     if (probe === 'end') {
       // Zeros where a frame would be: the end, unless frames follow (checked by the caller).
       return lastNonZero(seg.map, at, size) < at ? null : { at, reason: 'zeroed frame header' };

@@ -1,14 +1,12 @@
-import { Worker } from 'node:worker_threads';
-import { alignFrame, FRAME_HEADER_BYTES, type FrameProbe } from './format.js';
-
-/** Fields per frame in a reply: at, payloadBytes, firstIndex, count, syncedThrough. */
-export const FRAME_FIELDS = 5;
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import { type FrameProbe, probeFrame } from './format.js';
 
 /**
- * 'auto' puts a thread to work when the sealed segments hold at least this much: below it,
- * starting the thread (~30 ms) costs more than it saves.
+ * 'auto' starts a thread when the sealed segments hold at least this much. The opening
+ * thread never waits for it, so a small log loses only the thread's start (55-67 ms of the
+ * other core here); below this it would rarely finish a segment in time to help.
  */
-export const VERIFY_THREAD_MIN_BYTES = 128 * 1024 * 1024;
+export const VERIFY_THREAD_MIN_BYTES = 256 * 1024 * 1024;
 
 export interface VerifyRequest {
   id: number;
@@ -19,93 +17,101 @@ export interface VerifyRequest {
 }
 
 export type VerifyReply =
-  | { id: number; frames: Float64Array; stopAt: number; stop: 'end' | string; error?: undefined }
-  | { id: number; error: string; frames?: undefined };
+  | { id: number; verifiedTo: number; stop: 'end' | string; error?: undefined }
+  | { id: number; error: string };
 
 /**
- * What the thread found in one segment: its frames in order, then the probe result at the
- * offset where the walk stopped. `probe(at)` answers what `probeFrame` would at the next
- * offset the scan asks for, or undefined when the scan asks for another offset (it cannot,
- * as both walk the same chain; the caller then probes the bytes itself).
+ * What the thread found in one segment: every frame from the header up to `verifiedTo` passed
+ * `probeFrame`, checksum included, and at `verifiedTo` the walk stopped with `stop`. `probe`
+ * answers what `probeFrame` would at `at` without hashing those frames again: their headers
+ * and bounds are still read and checked by the caller's thread, from its own mapping.
  */
 export class VerifiedFrames {
-  #next = 0;
-
   constructor(
-    private readonly frames: Float64Array,
-    private readonly stopAt: number,
-    private readonly stop: 'end' | string,
+    readonly verifiedTo: number,
+    readonly stop: 'end' | string,
   ) {}
 
-  probe(at: number): FrameProbe | undefined {
-    const f = this.#next * FRAME_FIELDS;
-    if (f < this.frames.length) {
-      if (this.frames[f] !== at) return undefined;
-      this.#next++;
-      const payloadBytes = this.frames[f + 1] as number;
-      return {
-        at,
-        payloadBytes,
-        firstIndex: this.frames[f + 2] as number,
-        count: this.frames[f + 3] as number,
-        syncedThrough: this.frames[f + 4] as number,
-        end: at + alignFrame(FRAME_HEADER_BYTES + payloadBytes),
-      };
-    }
-    return at === this.stopAt ? this.stop : undefined;
+  probe(seg: Uint8Array, at: number, segmentId: number): FrameProbe {
+    if (at < this.verifiedTo) return probeFrame(seg, at, seg.length, segmentId, false);
+    if (at === this.verifiedTo) return this.stop;
+    return probeFrame(seg, at, seg.length, segmentId);
   }
 }
 
 /**
- * A worker thread that verifies the frames of sealed segments while the opening thread works
- * through the others: frame checksums are most of the time an open takes, and a sealed
- * segment's bytes do not change while the log is being opened (the directory is locked).
- * Any failure of the thread (it cannot start, map a file, or dies) only means the opening
- * thread probes that segment itself.
+ * A worker thread that verifies the frame checksums of sealed segments while the opening
+ * thread works through the log from its start: checksums are most of the time an open takes,
+ * and a sealed segment's bytes do not change while the log is being opened (the directory is
+ * locked). The thread takes its segments in the order submitted (the caller submits them
+ * last first, so the two threads meet in the middle); the opening thread takes whatever
+ * answers have arrived (`take`, which never waits) and verifies any other segment itself.
+ * A thread that cannot start, cannot read a file or dies only verifies less.
  */
 export class VerifyThread {
   readonly #worker: Worker;
-  readonly #waiting = new Map<number, (found: VerifiedFrames | null) => void>();
-  readonly #results = new Map<number, Promise<VerifiedFrames | null>>();
+  readonly #replies: MessagePort;
+  readonly #keys = new Map<number, number>();
+  readonly #found = new Map<number, VerifiedFrames>();
+  /** Keys answered, with a result or an error. */
+  readonly #answered = new Set<number>();
+  #dead = false;
   #nextId = 1;
 
   constructor() {
+    const { port1, port2 } = new MessageChannel();
+    this.#replies = port1;
     this.#worker = new Worker(new URL('./verify-worker.js', import.meta.url), {
       execArgv: [],
       resourceLimits: { maxYoungGenerationSizeMb: 4 },
+      workerData: { replies: port2 },
+      transferList: [port2],
     });
     this.#worker.unref();
-    this.#worker.on('message', (reply: VerifyReply) => {
-      const resolve = this.#waiting.get(reply.id);
-      this.#waiting.delete(reply.id);
-      resolve?.(reply.error === undefined ? new VerifiedFrames(reply.frames, reply.stopAt, reply.stop) : null);
+    // Its segments are then verified by the opening thread.
+    this.#worker.on('error', () => {
+      this.#dead = true;
     });
-    const giveUp = () => {
-      for (const resolve of this.#waiting.values()) resolve(null);
-      this.#waiting.clear();
-    };
-    this.#worker.on('error', giveUp);
-    this.#worker.on('exit', giveUp);
+    this.#worker.on('exit', () => {
+      this.#dead = true;
+    });
   }
 
   /** Queues segment `key` (the caller's handle for it) for verification. */
   submit(key: number, file: string, segmentId: number, size: number): void {
     const id = this.#nextId++;
-    this.#results.set(
-      key,
-      new Promise((resolve) => {
-        this.#waiting.set(id, resolve);
-      }),
-    );
+    this.#keys.set(id, key);
     this.#worker.postMessage({ id, file, segmentId, size } satisfies VerifyRequest);
   }
 
-  /** What the thread found in segment `key`, or null when it was not submitted or failed. */
-  result(key: number): Promise<VerifiedFrames | null> {
-    return this.#results.get(key) ?? Promise.resolve(null);
+  /** What the thread found in segment `key` if its answer has arrived, else null. Never waits. */
+  take(key: number): VerifiedFrames | null {
+    for (let m = receiveMessageOnPort(this.#replies); m !== undefined; m = receiveMessageOnPort(this.#replies)) {
+      const reply = m.message as VerifyReply;
+      const k = this.#keys.get(reply.id);
+      if (k === undefined) continue;
+      this.#answered.add(k);
+      if (reply.error === undefined) this.#found.set(k, new VerifiedFrames(reply.verifiedTo, reply.stop));
+    }
+    return this.#found.get(key) ?? null;
+  }
+
+  /**
+   * What the thread found in segment `key`, waiting for its answer (polling every
+   * millisecond); null when it was not submitted, or the thread failed on it or died.
+   * verifyThread 'always' waits, so that tests exercise this path deterministically.
+   */
+  async wait(key: number): Promise<VerifiedFrames | null> {
+    const submitted = [...this.#keys.values()].includes(key);
+    for (;;) {
+      const found = this.take(key);
+      if (found !== null || !submitted || this.#answered.has(key) || this.#dead) return found;
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
   }
 
   async close(): Promise<void> {
+    this.#replies.close();
     await this.#worker.terminate();
   }
 }

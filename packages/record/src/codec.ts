@@ -1,4 +1,4 @@
-import { xxh32, xxh32Range } from './checksum.js';
+import { xxh32Range } from './checksum.js';
 import { KvError } from './errors.js';
 import { isRecordType, KvRecord, RecordType } from './record.js';
 import { copyBytes } from './slab.js';
@@ -63,21 +63,23 @@ export function encodeRecordInto(rec: KvRecord, target: Uint8Array, offset: numb
   const keyLen = rec.key.length;
   const valueLen = rec.value.length;
   const size = RECORD_HEADER_BYTES + keyLen + valueLen;
-  const view = new DataView(target.buffer, target.byteOffset + offset, size);
-  view.setUint8(4, RECORD_FORMAT_VERSION);
-  view.setUint8(5, rec.type);
-  view.setUint8(6, rec.tombstone ? FLAG_TOMBSTONE : 0);
-  view.setUint8(7, 0);
-  view.setUint32(8, rec.seq % TWO_32, true);
-  view.setUint32(12, Math.floor(rec.seq / TWO_32), true);
-  view.setUint32(16, rec.timestamp % TWO_32, true);
-  view.setUint32(20, Math.floor(rec.timestamp / TWO_32), true);
-  view.setUint32(24, keyLen, true);
-  view.setUint32(28, valueLen, true);
+  if (offset < 0 || offset + size > target.length) {
+    throw new RangeError(`a record of ${size} bytes does not fit at ${offset} of ${target.length}`);
+  }
+  // Byte by byte rather than through a DataView: no object per record on the write path.
+  target[offset + 4] = RECORD_FORMAT_VERSION;
+  target[offset + 5] = rec.type;
+  target[offset + 6] = rec.tombstone ? FLAG_TOMBSTONE : 0;
+  target[offset + 7] = 0;
+  putU32(target, offset + 8, rec.seq % TWO_32);
+  putU32(target, offset + 12, Math.floor(rec.seq / TWO_32));
+  putU32(target, offset + 16, rec.timestamp % TWO_32);
+  putU32(target, offset + 20, Math.floor(rec.timestamp / TWO_32));
+  putU32(target, offset + 24, keyLen);
+  putU32(target, offset + 28, valueLen);
   target.set(rec.key, offset + RECORD_HEADER_BYTES);
   target.set(rec.value, offset + RECORD_HEADER_BYTES + keyLen);
-  const sum = xxh32(target.subarray(offset + 4, offset + size), RECORD_CHECKSUM_SEED);
-  view.setUint32(0, sum, true);
+  putU32(target, offset, xxh32Range(target, offset + 4, offset + size, RECORD_CHECKSUM_SEED));
   return size;
 }
 
@@ -90,6 +92,14 @@ export function encodeRecord(rec: KvRecord, limits: RecordLimits = DEFAULT_RECOR
 
 function corrupt(offset: number, reason: string): KvError {
   return new KvError('KV_CORRUPTION', `corrupt record at offset ${offset}: ${reason}`);
+}
+
+/** Writes `v` (an unsigned 32-bit integer) little-endian at `p` of `b`. */
+function putU32(b: Uint8Array, p: number, v: number): void {
+  b[p] = v;
+  b[p + 1] = v >>> 8;
+  b[p + 2] = v >>> 16;
+  b[p + 3] = v >>> 24;
 }
 
 function u32(b: Uint8Array, p: number): number {

@@ -22,7 +22,7 @@ export function copyBytes(src: Uint8Array, start = 0, end = src.length): Uint8Ar
   }
   const out = slab.subarray(used, used + n);
   if (n <= 32) for (let i = 0; i < n; i++) out[i] = src[start + i] as number;
-  else out.set(src.subarray(start, end));
+  else out.set(start === 0 && end === src.length ? src : src.subarray(start, end));
   // Keep views 8-byte aligned so neighbouring copies never share a cache line needlessly.
   used += (n + 7) & ~7;
   return out;

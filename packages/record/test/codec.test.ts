@@ -4,6 +4,7 @@ import {
   DEFAULT_RECORD_LIMITS,
   decodeRecord,
   encodeRecord,
+  encodeRecordInto,
   isKvError,
   type KvError,
   KvRecord,
@@ -87,6 +88,32 @@ describe('record codec: round trip', () => {
       }),
       { numRuns: 300 },
     );
+  });
+
+  it('encodeRecordInto writes the same bytes into a view at an offset, and nothing outside them', () => {
+    fc.assert(
+      fc.property(arbRecord, fc.nat(40), fc.nat(40), (rec, viewAt, offset) => {
+        const enc = encodeRecord(rec);
+        const backing = new Uint8Array(viewAt + offset + enc.length + 7).fill(0xee);
+        const target = backing.subarray(viewAt);
+        expect(encodeRecordInto(rec, target, offset)).toBe(enc.length);
+        expect(hex(target.subarray(offset, offset + enc.length))).toBe(hex(enc));
+        expect(backing.subarray(0, viewAt + offset).every((b) => b === 0xee)).toBe(true);
+        expect(backing.subarray(viewAt + offset + enc.length).every((b) => b === 0xee)).toBe(true);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('encodeRecordInto refuses a record that does not fit, and writes nothing', () => {
+    const rec = golden();
+    const size = encodeRecord(rec).length;
+    const target = new Uint8Array(size + 4).fill(0xee);
+    expect(() => encodeRecordInto(rec, target, 5)).toThrow(RangeError);
+    expect(() => encodeRecordInto(rec, target, -1)).toThrow(RangeError);
+    expect(() => encodeRecordInto(rec, target.subarray(0, size - 1), 0)).toThrow(RangeError);
+    expect(target.every((b) => b === 0xee)).toBe(true);
+    expect(encodeRecordInto(rec, target, 4)).toBe(size);
   });
 
   it('returns copies, so the source buffer can be reused', () => {

@@ -1,5 +1,6 @@
 import { copyBytes, KvError, KvRecord, type RecordType } from '@kv/record';
 import { keyString } from './key-string.js';
+import { zeroedBuffer } from './large.js';
 
 /** Bytes of one arena chunk; a record larger than this gets a chunk of its own size. */
 export const ARENA_CHUNK_BYTES = 1 << 20;
@@ -278,7 +279,7 @@ export class RecordArena {
   }
 
   #grow(capacity = Math.max(1024, this.#capacity * 2)): void {
-    const f64 = new Float64Array(capacity * 4);
+    const f64 = new Float64Array(zeroedBuffer(capacity * 32));
     const u32 = new Uint32Array(f64.buffer);
     u32.set(this.#u32); // as words: copying doubles could rewrite bit patterns that read as NaN
     this.#f64 = f64;

@@ -1,5 +1,6 @@
 import { xxh32, xxh32Range } from '@kv/record';
 import type { RecordArena } from './arena.js';
+import { zeroedBuffer } from './large.js';
 
 /** Where `touch` leaves what it read, so that its loads are not optimized away. */
 // biome-ignore lint/correctness/noUnusedVariables: written, never read, on purpose (see touch)
@@ -89,7 +90,7 @@ export class KeyIndex {
 
   /** Marks, in a byte per arena version, the versions the index points at (each key's newest). */
   newest(): Uint8Array {
-    const marks = new Uint8Array(this.#arena.count);
+    const marks = new Uint8Array(zeroedBuffer(this.#arena.count));
     const slots = this.#slots;
     for (let i = 0; i < slots.length; i += 2) if (slots[i] !== 0) marks[(slots[i] as number) - 1] = 1;
     return marks;
@@ -104,7 +105,7 @@ export class KeyIndex {
 
   #grow(capacity = 2 * (this.#mask + 1)): void {
     const old = this.#slots;
-    const slots = new Uint32Array(2 * capacity);
+    const slots = new Uint32Array(zeroedBuffer(8 * capacity));
     const mask = capacity - 1;
     for (let j = 0; j < old.length; j += 2) {
       if (old[j] === 0) continue;

@@ -11,6 +11,7 @@ import {
 import { RecordArena, recordFlags } from './arena.js';
 import { checkKey } from './key-string.js';
 import { KeyIndex } from './key-index.js';
+import { zeroedBuffer } from './large.js';
 import { type MemtableOptions, type ResolvedMemtableOptions, resolveMemtableOptions } from './options.js';
 import { scanBounds, scanTree } from './range-scan.js';
 import { type MemtableSnapshot, TreeSnapshot } from './snapshot.js';
@@ -370,7 +371,7 @@ export class Memtable {
 function liveIds(marks: Uint8Array): Uint32Array {
   let n = 0;
   for (const m of marks) n += m;
-  const ids = new Uint32Array(n);
+  const ids = new Uint32Array(zeroedBuffer(4 * n));
   let j = 0;
   for (let id = 0; id < marks.length; id++) if (marks[id] === 1) ids[j++] = id;
   return ids;

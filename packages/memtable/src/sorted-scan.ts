@@ -2,6 +2,7 @@ import type { KeyRange, KvRecord } from '@kv/record';
 import type { RecordArena } from './arena.js';
 import type { KeyIndex } from './key-index.js';
 import { checkKey } from './key-string.js';
+import { zeroedBuffer } from './large.js';
 import { type ScanBounds, scanBounds } from './range-scan.js';
 import type { MemtableSnapshot } from './snapshot.js';
 
@@ -23,8 +24,9 @@ interface Lanes {
  */
 export function sortIds(arena: RecordArena, ids: Uint32Array): Uint32Array {
   const n = ids.length;
-  const a: Lanes = { ids, hi: new Uint32Array(n), lo: new Uint32Array(n) };
-  const b: Lanes = { ids: new Uint32Array(n), hi: new Uint32Array(n), lo: new Uint32Array(n) };
+  const lane = () => new Uint32Array(zeroedBuffer(4 * n));
+  const a: Lanes = { ids, hi: lane(), lo: lane() };
+  const b: Lanes = { ids: lane(), hi: lane(), lo: lane() };
   sortRange(arena, a, b, 0, n, 0);
   return a.ids;
 }

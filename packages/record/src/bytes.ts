@@ -48,3 +48,18 @@ export function prefix32(b: Uint8Array, at: number, len: number): number {
   for (let j = 0; j < 4; j++) v = v * 256 + (j < len ? (b[at + j] as number) : 0);
   return v;
 }
+
+/** The little-endian u32 at `p` of `b` (no bounds check: the caller checked the bytes are there). */
+export function readU32(b: Uint8Array, p: number): number {
+  return (
+    ((b[p] as number) | ((b[p + 1] as number) << 8) | ((b[p + 2] as number) << 16)) + (b[p + 3] as number) * 0x1000000
+  );
+}
+
+/** Writes `v` (an unsigned 32-bit integer) little-endian at `p` of `b`. */
+export function writeU32(b: Uint8Array, p: number, v: number): void {
+  b[p] = v;
+  b[p + 1] = v >>> 8;
+  b[p + 2] = v >>> 16;
+  b[p + 3] = v >>> 24;
+}

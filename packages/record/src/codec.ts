@@ -1,3 +1,4 @@
+import { readU32, writeU32 } from './bytes.js';
 import { xxh32Range } from './checksum.js';
 import { KvError } from './errors.js';
 import { isRecordType, KvRecord, RecordType } from './record.js';
@@ -71,15 +72,15 @@ export function encodeRecordInto(rec: KvRecord, target: Uint8Array, offset: numb
   target[offset + 5] = rec.type;
   target[offset + 6] = rec.tombstone ? FLAG_TOMBSTONE : 0;
   target[offset + 7] = 0;
-  putU32(target, offset + 8, rec.seq % TWO_32);
-  putU32(target, offset + 12, Math.floor(rec.seq / TWO_32));
-  putU32(target, offset + 16, rec.timestamp % TWO_32);
-  putU32(target, offset + 20, Math.floor(rec.timestamp / TWO_32));
-  putU32(target, offset + 24, keyLen);
-  putU32(target, offset + 28, valueLen);
+  writeU32(target, offset + 8, rec.seq % TWO_32);
+  writeU32(target, offset + 12, Math.floor(rec.seq / TWO_32));
+  writeU32(target, offset + 16, rec.timestamp % TWO_32);
+  writeU32(target, offset + 20, Math.floor(rec.timestamp / TWO_32));
+  writeU32(target, offset + 24, keyLen);
+  writeU32(target, offset + 28, valueLen);
   target.set(rec.key, offset + RECORD_HEADER_BYTES);
   target.set(rec.value, offset + RECORD_HEADER_BYTES + keyLen);
-  putU32(target, offset, xxh32Range(target, offset + 4, offset + size, RECORD_CHECKSUM_SEED));
+  writeU32(target, offset, xxh32Range(target, offset + 4, offset + size, RECORD_CHECKSUM_SEED));
   return size;
 }
 
@@ -92,20 +93,6 @@ export function encodeRecord(rec: KvRecord, limits: RecordLimits = DEFAULT_RECOR
 
 function corrupt(offset: number, reason: string): KvError {
   return new KvError('KV_CORRUPTION', `corrupt record at offset ${offset}: ${reason}`);
-}
-
-/** Writes `v` (an unsigned 32-bit integer) little-endian at `p` of `b`. */
-function putU32(b: Uint8Array, p: number, v: number): void {
-  b[p] = v;
-  b[p + 1] = v >>> 8;
-  b[p + 2] = v >>> 16;
-  b[p + 3] = v >>> 24;
-}
-
-function u32(b: Uint8Array, p: number): number {
-  return (
-    ((b[p] as number) | ((b[p + 1] as number) << 8) | ((b[p + 2] as number) << 16)) + (b[p + 3] as number) * 0x1000000
-  );
 }
 
 export interface DecodeOptions {
@@ -164,13 +151,13 @@ export function readRecordHeader(
   if ((flags & ~KNOWN_FLAGS) !== 0 || bytes[offset + 7] !== 0) {
     throw corrupt(offset, `unknown flag bits 0x${flags.toString(16)}`);
   }
-  const seqHigh = u32(bytes, offset + 12);
-  const tsHigh = u32(bytes, offset + 20);
+  const seqHigh = readU32(bytes, offset + 12);
+  const tsHigh = readU32(bytes, offset + 20);
   if (seqHigh > MAX_SAFE_HIGH || tsHigh > MAX_SAFE_HIGH) {
     throw corrupt(offset, 'sequence number or timestamp beyond 2^53');
   }
-  const keyLen = u32(bytes, offset + 24);
-  const valueLen = u32(bytes, offset + 28);
+  const keyLen = readU32(bytes, offset + 24);
+  const valueLen = readU32(bytes, offset + 28);
   if (keyLen > limits.maxKeyBytes) throw corrupt(offset, `key length ${keyLen} over the limit ${limits.maxKeyBytes}`);
   if (valueLen > limits.maxValueBytes) {
     throw corrupt(offset, `value length ${valueLen} over the limit ${limits.maxValueBytes}`);
@@ -179,15 +166,15 @@ export function readRecordHeader(
   if (size > available) throw corrupt(offset, `record of ${size} bytes runs past the end (${available} left)`);
   const tombstone = (flags & FLAG_TOMBSTONE) !== 0;
   if (tombstone && valueLen !== 0) throw corrupt(offset, 'tombstone with a value');
-  out.seq = seqHigh * TWO_32 + u32(bytes, offset + 8);
-  out.timestamp = tsHigh * TWO_32 + u32(bytes, offset + 16);
+  out.seq = seqHigh * TWO_32 + readU32(bytes, offset + 8);
+  out.timestamp = tsHigh * TWO_32 + readU32(bytes, offset + 16);
   out.type = type;
   out.tombstone = tombstone;
   out.keyStart = offset + RECORD_HEADER_BYTES;
   out.keyLength = keyLen;
   out.valueLength = valueLen;
   out.size = size;
-  out.checksum = u32(bytes, offset);
+  out.checksum = readU32(bytes, offset);
   return out;
 }
 

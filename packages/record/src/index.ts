@@ -1,4 +1,4 @@
-export { bytesEqual, compareBytes, describe, prefix32, toBytes } from './bytes.js';
+export { bytesEqual, compareBytes, describe, prefix32, readU32, toBytes, writeU32 } from './bytes.js';
 export { SHORT_INPUT_BYTES, xxh32, xxh32Js, xxh32Range, xxh32Wasm, xxh64 } from './checksum.js';
 export {
   checkRecordLimits,

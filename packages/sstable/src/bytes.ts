@@ -3,20 +3,11 @@
  * do no bounds checks: callers check that the bytes are present first.
  */
 
+import { readU32, writeU32 } from '@kv/record';
+
+export { readU32, writeU32 };
+
 const TWO_32 = 2 ** 32;
-
-export function readU32(b: Uint8Array, p: number): number {
-  return (
-    ((b[p] as number) | ((b[p + 1] as number) << 8) | ((b[p + 2] as number) << 16)) + (b[p + 3] as number) * 2 ** 24
-  );
-}
-
-export function writeU32(b: Uint8Array, p: number, v: number): void {
-  b[p] = v & 0xff;
-  b[p + 1] = (v >>> 8) & 0xff;
-  b[p + 2] = (v >>> 16) & 0xff;
-  b[p + 3] = (v >>> 24) & 0xff;
-}
 
 /** A u64 as a number, or -1 when it does not fit a safe integer. */
 export function readU64(b: Uint8Array, p: number): number {
